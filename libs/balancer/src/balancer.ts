@@ -1,0 +1,122 @@
+import type { EndpointKind, OriginRecord } from './origin.ts';
+
+/** HLS playback session: segment requests carry `spbhid` and are routed by `stream_url`. */
+export interface HlsSession {
+  v: number;
+  spbhid: string;
+  stream_url: string;
+  full_url: string;
+}
+
+/** WebRTC session: the STUN USERNAME `<answer ufrag>:<offer ufrag>` → the origin's RTC address. */
+export interface RtcSession {
+  v: number;
+  /** `<answer ufrag>:<offer ufrag>` */
+  ufrag: string;
+  stream_url: string;
+  origin_id: string;
+  /** The origin's WebRTC UDP address, resolved at signalling time. */
+  rtc_host: string;
+  rtc_port: number;
+}
+
+export const SESSION_DTO_VERSION = 1;
+
+export interface PickOptions {
+  /** Only origins exposing this service are candidates for a first pick. */
+  protocol?: EndpointKind;
+  /** Origin ids the caller just failed to reach: not chosen again, and a mapping to them is replaced. */
+  avoid?: readonly string[];
+}
+
+export interface PickResult {
+  origin: OriginRecord;
+  /** True when this call created the stream's mapping (first pick or failover). */
+  fresh: boolean;
+  /** When `fresh` replaced an earlier mapping, the origin it replaced. */
+  replaced?: string;
+}
+
+export interface OriginStatus {
+  origin: OriginRecord;
+  alive: boolean;
+  /** ms epoch until which new picks avoid this origin after reported failures; 0 if none. */
+  penalized_until: number;
+}
+
+export interface StreamMapping {
+  stream_url: string;
+  origin_id: string;
+}
+
+/**
+ * The balancer: registry of origins and sticky stream → origin placement, plus the HLS and
+ * WebRTC session stores. The Go proxy's LoadBalancer interface, with failover added: a mapping
+ * whose origin is no longer alive (or was reported failed) is replaced by a fresh pick.
+ */
+export interface Balancer {
+  readonly kind: 'memory' | 'redis';
+  init(): Promise<void>;
+  close(): Promise<void>;
+  /** Throws when the state store is unreachable (readiness). */
+  ping(): Promise<void>;
+
+  /** Register or refresh an origin (heartbeat). Returns true when the origin was not known. */
+  update(origin: OriginRecord): Promise<boolean>;
+  /** Sticky pick for a stream URL. Throws NoOriginError when no alive origin qualifies. */
+  pick(streamUrl: string, opts?: PickOptions): Promise<PickResult>;
+  /** An edge could not reach `originId` for `streamUrl`: drop that mapping and penalise the origin. */
+  reportFailure(originId: string, streamUrl: string): Promise<void>;
+  /** Removes origins whose heartbeat is older than the TTL and returns them (origin expired events). */
+  sweepExpired(): Promise<OriginRecord[]>;
+
+  /** Returns the stream's HLS session, storing `candidate` when there is none; refreshes its TTL. */
+  loadOrStoreHls(candidate: HlsSession): Promise<HlsSession>;
+  loadHlsBySpbhid(spbhid: string): Promise<HlsSession | undefined>;
+
+  storeRtc(session: RtcSession): Promise<void>;
+  /** Looks up by the full STUN username; refreshes the TTL. */
+  loadRtcByUfrag(ufrag: string): Promise<RtcSession | undefined>;
+
+  listOrigins(): Promise<OriginStatus[]>;
+  /** At most `limit` mappings. */
+  listStreams(limit?: number): Promise<StreamMapping[]>;
+}
+
+/** Lifetimes and caps, injected so tests can shrink them. Each has its reason next to the default. */
+export interface BalancerOptions {
+  /** An origin is alive this long after its last heartbeat (`PROXY_ORIGIN_SERVER_TTL`). */
+  originTtlMs: number;
+  /** A stream → origin mapping lives this long after its last use; refreshed on every pick. */
+  streamTtlMs: number;
+  /** HLS sessions live this long after the last playlist or segment request. */
+  hlsTtlMs: number;
+  /** WebRTC sessions live this long after signalling or the last lookup. */
+  rtcTtlMs: number;
+  /** New picks avoid an origin this long after a reported connect failure. */
+  failurePenaltyMs: number;
+  /** Memory balancer caps: past these the least recently used entries are evicted. */
+  maxStreams: number;
+  maxHlsSessions: number;
+  maxRtcSessions: number;
+  now: () => number;
+  random: () => number;
+}
+
+export const DEFAULT_BALANCER_OPTIONS: BalancerOptions = {
+  originTtlMs: 300_000,
+  // An hour without any client asking for a stream: its publisher is long gone, re-pick freely.
+  streamTtlMs: 3_600_000,
+  // Upstream's 120 s: a player that has not fetched a playlist for 2 min has stopped.
+  hlsTtlMs: 120_000,
+  // Upstream's 120 s; refreshed on lookups so long calls served by new replicas still resolve.
+  rtcTtlMs: 120_000,
+  // Long enough for a restarting origin's heartbeat to expire or resume, short enough to retry it.
+  failurePenaltyMs: 30_000,
+  // Caps far above any real cluster's stream count; they only stop abuse (random stream names).
+  maxStreams: 200_000,
+  maxHlsSessions: 200_000,
+  maxRtcSessions: 100_000,
+  now: Date.now,
+  random: Math.random,
+};

@@ -1,0 +1,36 @@
+import { ProxyError } from '@srs-proxy/runtime';
+
+/** Error codes of the balancer; the bus carries them unchanged to edges. */
+export const NO_ORIGIN = 'SRSP_ERR_NO_ORIGIN';
+export const BAD_ENDPOINT = 'SRSP_ERR_BAD_ENDPOINT';
+export const BAD_REGISTER = 'SRSP_ERR_BAD_REGISTER';
+export const BAD_STREAM_URL = 'SRSP_ERR_BAD_STREAM_URL';
+export const STORE_UNAVAILABLE = 'SRSP_ERR_STORE_UNAVAILABLE';
+
+export class NoOriginError extends ProxyError {
+  constructor(message: string) {
+    super(NO_ORIGIN, message, { status: 503 });
+  }
+}
+
+export class EndpointError extends ProxyError {
+  constructor(message: string) {
+    super(BAD_ENDPOINT, message, { status: 400 });
+  }
+}
+
+/** A register body is invalid; `field` names the offending field. */
+export class RegisterError extends ProxyError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(BAD_REGISTER, message, { status: 400 });
+  }
+}
+
+export class StreamUrlError extends ProxyError {
+  constructor(message: string) {
+    super(BAD_STREAM_URL, message, { status: 400 });
+  }
+}

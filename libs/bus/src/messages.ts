@@ -1,0 +1,47 @@
+import type { EndpointKind, HlsSession, OriginRecord, OriginStatus, RtcSession, StreamMapping } from '@srs-proxy/balancer';
+import type { EventSubject, RequestSubject } from './subjects.ts';
+import { subjects } from './subjects.ts';
+
+/** Every message carries `v`; a receiver rejects versions it does not know. */
+export const MESSAGE_VERSION = 1;
+
+export interface PickRequest { v: number; stream_url: string; protocol?: EndpointKind; avoid?: string[] }
+export interface PickReply { v: number; origin: OriginRecord; fresh: boolean }
+export interface ReportFailureRequest { v: number; origin_id: string; stream_url: string; reason: string }
+export interface HlsLoadOrStoreRequest { v: number; stream_url: string; full_url: string }
+export interface HlsLoadRequest { v: number; spbhid: string }
+export interface HlsReply { v: number; session: HlsSession | null }
+export interface RtcStoreRequest { v: number; session: RtcSession }
+export interface RtcLoadRequest { v: number; ufrag: string }
+export interface RtcReply { v: number; session: RtcSession | null }
+export interface ListOriginsReply { v: number; origins: OriginStatus[] }
+export interface ListStreamsRequest { v: number; limit?: number }
+export interface ListStreamsReply { v: number; streams: StreamMapping[] }
+export interface Ack { v: number }
+
+/** Request subject → [request, reply] types. */
+export interface RequestMap {
+  [subjects.pick]: [PickRequest, PickReply];
+  [subjects.reportFailure]: [ReportFailureRequest, Ack];
+  [subjects.hlsLoadOrStore]: [HlsLoadOrStoreRequest, HlsReply];
+  [subjects.hlsLoad]: [HlsLoadRequest, HlsReply];
+  [subjects.rtcStore]: [RtcStoreRequest, Ack];
+  [subjects.rtcLoad]: [RtcLoadRequest, RtcReply];
+  [subjects.listOrigins]: [{ v: number }, ListOriginsReply];
+  [subjects.listStreams]: [ListStreamsRequest, ListStreamsReply];
+}
+
+export interface OriginHeartbeatEvent { v: number; origin_id: string; ip: string; first: boolean; at: number }
+export interface StreamPickedEvent { v: number; stream_url: string; origin_id: string; replaced?: string; at: number }
+export interface OriginExpiredEvent { v: number; origin_id: string; last_seen: number; at: number }
+
+export interface EventMap {
+  [subjects.originHeartbeat]: OriginHeartbeatEvent;
+  [subjects.streamPicked]: StreamPickedEvent;
+  [subjects.originExpired]: OriginExpiredEvent;
+}
+
+/** Reply envelope on the wire: either data or a typed error. */
+export type Envelope<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
+
+export type { RequestSubject, EventSubject };

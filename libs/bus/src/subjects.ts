@@ -1,0 +1,35 @@
+/**
+ * NATS subjects, versioned in their name: a breaking change to a message adds a `v2` subject and
+ * registries answer both during a rollout.
+ */
+export const SUBJECT_PREFIX = 'srsp.v1';
+
+export const subjects = {
+  pick: `${SUBJECT_PREFIX}.registry.pick`,
+  reportFailure: `${SUBJECT_PREFIX}.registry.report-failure`,
+  hlsLoadOrStore: `${SUBJECT_PREFIX}.registry.hls.load-or-store`,
+  hlsLoad: `${SUBJECT_PREFIX}.registry.hls.load`,
+  rtcStore: `${SUBJECT_PREFIX}.registry.rtc.store`,
+  rtcLoad: `${SUBJECT_PREFIX}.registry.rtc.load`,
+  listOrigins: `${SUBJECT_PREFIX}.registry.origins.list`,
+  listStreams: `${SUBJECT_PREFIX}.registry.streams.list`,
+  /** Events (publish/subscribe, no reply). */
+  originHeartbeat: `${SUBJECT_PREFIX}.events.origin.heartbeat`,
+  streamPicked: `${SUBJECT_PREFIX}.events.stream.picked`,
+  originExpired: `${SUBJECT_PREFIX}.events.origin.expired`,
+} as const;
+
+/** Queue group shared by registry replicas so each request is answered once. */
+export const REGISTRY_QUEUE = 'srsp-registry';
+
+export type RequestSubject =
+  | typeof subjects.pick
+  | typeof subjects.reportFailure
+  | typeof subjects.hlsLoadOrStore
+  | typeof subjects.hlsLoad
+  | typeof subjects.rtcStore
+  | typeof subjects.rtcLoad
+  | typeof subjects.listOrigins
+  | typeof subjects.listStreams;
+
+export type EventSubject = typeof subjects.originHeartbeat | typeof subjects.streamPicked | typeof subjects.originExpired;

@@ -1,0 +1,28 @@
+import { f } from './config.ts';
+
+/**
+ * Settings every service reads: how it finds the cluster (bus, state store), how it logs and
+ * traces, and how it shuts down. Service-specific settings live in each service's own schema.
+ */
+export const commonSchema = {
+  loadBalancerType: f.oneOf('PROXY_LOAD_BALANCER_TYPE', 'memory', ['memory', 'redis'] as const,
+    'Balancer state store: `memory` (one process) or `redis` (shared by every registry replica).'),
+  redisHost: f.string('PROXY_REDIS_HOST', '127.0.0.1', 'Redis host (redis balancer only).'),
+  redisPort: f.int('PROXY_REDIS_PORT', '6379', 'Redis port.', 1, 65535),
+  redisPassword: f.secret('PROXY_REDIS_PASSWORD', 'Redis password (never logged).'),
+  redisDb: f.int('PROXY_REDIS_DB', '0', 'Redis database index.', 0, 65535),
+  redisKeyPrefix: f.string('PROXY_REDIS_KEY_PREFIX', 'srs-proxy:', 'Prefix of every Redis key, so several clusters can share one Redis.'),
+  natsUrl: f.url('PROXY_NATS_URL', undefined,
+    'NATS server URL(s), comma separated. Empty: standalone mode with the in-process bus. Set: cluster mode over NATS.', ['nats:', 'tls:', 'ws:', 'wss:']),
+  natsToken: f.secret('PROXY_NATS_TOKEN', 'NATS auth token (never logged).'),
+  originServerTtl: f.duration('PROXY_ORIGIN_SERVER_TTL', '300s',
+    'An origin counts as alive this long after its last heartbeat. Upstream default 300s; set 3x the SRS heartbeat interval (e.g. 30s) for fast failover.'),
+  registryTimeout: f.duration('PROXY_REGISTRY_TIMEOUT', '2s',
+    'How long an edge waits for the registry to answer one request before failing that session.'),
+  graceQuitTimeout: f.duration('PROXY_GRACE_QUIT_TIMEOUT', '20s', 'Upper bound for draining servers on SIGTERM/SIGINT.'),
+  forceQuitTimeout: f.duration('PROXY_FORCE_QUIT_TIMEOUT', '30s', 'After a shutdown signal the process exits with code 1 once this elapses.'),
+  logLevel: f.oneOf('PROXY_LOG_LEVEL', 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'Log level (pino).'),
+  opsServer: f.listen('PROXY_OPS_SERVER', '12026', 'Listener for /healthz, /readyz and /metrics (Prometheus).'),
+  otlpEndpoint: f.url('PROXY_OTLP_ENDPOINT', undefined,
+    'OTLP/HTTP traces endpoint, e.g. http://jaeger:4318/v1/traces. Empty: tracing off.', ['http:', 'https:']),
+} as const;

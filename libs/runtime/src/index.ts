@@ -1,0 +1,13 @@
+export { ProxyError, ConfigError, errorCode, errorMessage } from './errors.ts';
+export { newCid } from './ids.ts';
+export { parseGoDuration, requireDuration } from './duration.ts';
+export { loadDotEnv } from './dotenv.ts';
+export { parseListen, type ListenAddress } from './listen.ts';
+export { f, readConfig, describeConfig, mergeSchemas, type Field, type Schema, type ConfigOf } from './config.ts';
+export { commonSchema } from './common-config.ts';
+export { createLogger, sessionLogger, RateLimitedLog, type Logger, type LoggerOptions } from './logger.ts';
+export { createMetricsRegistry, metric, Registry, Counter, Gauge, Histogram } from './metrics.ts';
+export { OpsServer, type ReadinessCheck } from './ops-server.ts';
+export { listenTcp, bindUdp } from './net.ts';
+export { runProcess, Starter, StartupError, withTimeout, EXIT_OK, EXIT_FORCED, EXIT_FATAL, type Closable, type ProcessOptions } from './lifecycle.ts';
+export { startTelemetry, tracer, withSpan, injectTraceHeaders, withExtractedContext, SpanStatusCode, type Span, type Tracer } from './telemetry.ts';

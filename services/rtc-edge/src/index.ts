@@ -1,0 +1,2 @@
+export { rtcEdgeSchema } from './config.ts';
+export { RtcEdge, type RtcEdgeConfig } from './rtc-edge.ts';

@@ -1,0 +1,2 @@
+export { rtmpEdgeSchema } from './config.ts';
+export { RtmpEdge, type RtmpEdgeConfig } from './rtmp-edge.ts';
