@@ -96,6 +96,7 @@ export interface BalancerOptions {
   /** New picks avoid an origin this long after a reported connect failure. */
   failurePenaltyMs: number;
   /** Memory balancer caps: past these the least recently used entries are evicted. */
+  maxOrigins: number;
   maxStreams: number;
   maxHlsSessions: number;
   maxRtcSessions: number;
@@ -113,6 +114,8 @@ export const DEFAULT_BALANCER_OPTIONS: BalancerOptions = {
   rtcTtlMs: 120_000,
   // Long enough for a restarting origin's heartbeat to expire or resume, short enough to retry it.
   failurePenaltyMs: 30_000,
+  // Far above any real origin fleet; stops a register flood (random server/service/pid) growing memory.
+  maxOrigins: 20_000,
   // Caps far above any real cluster's stream count; they only stop abuse (random stream names).
   maxStreams: 200_000,
   maxHlsSessions: 200_000,

@@ -11,3 +11,5 @@ export {
   SESSION_DTO_VERSION, DEFAULT_BALANCER_OPTIONS,
   type Balancer, type BalancerOptions, type HlsSession, type RtcSession, type PickOptions, type PickResult, type OriginStatus, type StreamMapping,
 } from './balancer.ts';
+export { MemoryBalancer, DEFAULT_LIST_STREAMS_LIMIT } from './memory-balancer.ts';
+export { mappingVerdict, type MappingVerdict } from './mapping.ts';

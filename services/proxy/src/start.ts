@@ -1,0 +1,100 @@
+import {
+  createMetricsRegistry, readConfig, describeConfig, startTelemetry, OpsServer, Starter, ConfigError,
+  type Closable, type ConfigOf, type Logger, type commonSchema,
+} from '@srs-proxy/runtime';
+import { createBalancer, DEFAULT_BALANCER_OPTIONS } from '@srs-proxy/balancer';
+import { InprocTransport, NatsTransport, BusRegistryClient, type BusTransport, type EdgeDeps } from '@srs-proxy/bus';
+import { RegistryService, registrySchema } from '@srs-proxy/registry';
+import { RtmpEdge, rtmpEdgeSchema } from '@srs-proxy/rtmp-edge';
+import { HttpEdge, httpEdgeSchema } from '@srs-proxy/http-edge';
+import { RtcEdge, rtcEdgeSchema } from '@srs-proxy/rtc-edge';
+import { SrtEdge, srtEdgeSchema } from '@srs-proxy/srt-edge';
+import { edgesOf, runsRegistry, type EdgeRole, type Role } from './roles.ts';
+
+type Common = ConfigOf<typeof commonSchema>;
+
+/** Starts one edge by role; each reads its own schema (bad values stop the process, naming the variable). */
+function makeEdge(role: EdgeRole, deps: EdgeDeps): Closable & { start(): Promise<void> } {
+  switch (role) {
+    case 'rtmp-edge':
+      return new RtmpEdge(deps, readConfig(rtmpEdgeSchema));
+    case 'http-edge':
+      return new HttpEdge(deps, readConfig(httpEdgeSchema));
+    case 'rtc-edge':
+      return new RtcEdge(deps, readConfig(rtcEdgeSchema));
+    case 'srt-edge':
+      return new SrtEdge(deps, readConfig(srtEdgeSchema));
+  }
+}
+
+/**
+ * Wires a process: the bus (NATS when PROXY_NATS_URL is set, else in-process), the registry with
+ * its balancer when the role hosts it, the edges of the role, and the ops listener. Start order
+ * follows the Go proxy's (registry before the edges that ask it); close order is the reverse.
+ */
+export async function startProxy(role: Role, common: Common, logger: Logger): Promise<Closable[]> {
+  const starter = new Starter();
+  const serviceName = role === 'standalone' ? 'srs-proxy' : `srs-proxy-${role}`;
+  if (role !== 'standalone' && role !== 'registry' && !common.natsUrl) {
+    throw new ConfigError('PROXY_NATS_URL', `is required for role ${role}: a separate edge reaches the registry over NATS`);
+  }
+  if (role === 'registry' && common.loadBalancerType === 'memory' && common.natsUrl) {
+    logger.warn('registry with the memory balancer: registry replicas will not share state; use PROXY_LOAD_BALANCER_TYPE=redis');
+  }
+  // Parse every schema this process needs before opening any socket, so bad config fails fast.
+  const registryConfig = runsRegistry(role) ? readConfig(registrySchema) : undefined;
+  const edgeRoles = edgesOf(role);
+
+  const telemetry = await startTelemetry({ serviceName, otlpEndpoint: common.otlpEndpoint });
+  starter.started.push({ close: () => telemetry.close() });
+  const metrics = createMetricsRegistry({ service: serviceName });
+  const ops = new OpsServer(metrics);
+
+  const bus: BusTransport = await starter.add('bus', async () =>
+    common.natsUrl
+      ? NatsTransport.connect({ servers: common.natsUrl, token: common.natsToken, name: serviceName, logger })
+      : new InprocTransport(),
+  );
+  ops.addCheck({ name: 'bus', check: () => bus.ping() });
+
+  if (registryConfig) {
+    logger.debug({ config: describeConfig(registrySchema) }, 'registry configuration');
+    const balancer = createBalancer({
+      type: common.loadBalancerType,
+      redis: {
+        host: common.redisHost,
+        port: common.redisPort,
+        password: common.redisPassword,
+        db: common.redisDb,
+        keyPrefix: common.redisKeyPrefix,
+      },
+      options: { ...DEFAULT_BALANCER_OPTIONS, originTtlMs: common.originServerTtl },
+    });
+    await starter.add('balancer', async () => {
+      await balancer.init();
+      return balancer;
+    });
+    ops.addCheck({ name: 'balancer', check: () => balancer.ping() });
+    const registry = new RegistryService({ logger: logger.child({ svc: 'registry' }), metrics, balancer, bus }, { ...registryConfig, originTtlMs: common.originServerTtl });
+    await starter.add('registry', async () => {
+      await registry.start();
+      return registry;
+    });
+  }
+
+  const client = new BusRegistryClient(bus, common.registryTimeout);
+  for (const edgeRole of edgeRoles) {
+    const edge = makeEdge(edgeRole, { logger: logger.child({ svc: edgeRole }), metrics, registry: client });
+    await starter.add(edgeRole, async () => {
+      await edge.start();
+      return edge;
+    });
+  }
+
+  await starter.add('ops server', async () => {
+    const port = await ops.listen(common.opsServer);
+    logger.info({ port }, 'ops listener (/healthz, /readyz, /metrics) ready');
+    return ops;
+  });
+  return starter.started;
+}

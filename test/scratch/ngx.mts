@@ -1,0 +1,10 @@
+import { startNginxOrigin } from '/work/main/test/support/index.ts';
+import { spawnSync } from 'node:child_process';
+const o = await startNginxOrigin();
+console.log(o.rtmpPort, o.httpPort);
+const r = spawnSync('ffmpeg', ['-hide_banner','-loglevel','error','-re','-f','lavfi','-i','testsrc=size=320x240:rate=25','-f','lavfi','-i','sine=frequency=440:sample_rate=44100','-t','5','-c:v','libx264','-preset','ultrafast','-tune','zerolatency','-g','25','-c:a','aac','-f','flv',`rtmp://127.0.0.1:${o.rtmpPort}/live/s1`], {encoding:'utf8'});
+console.log('ffmpeg', r.status, r.stderr.slice(-300));
+console.log(spawnSync('ls', [o.dir + '/live']).stdout.toString());
+const m = await fetch(`http://127.0.0.1:${o.httpPort}/live/s1.m3u8`); console.log(m.status, m.headers.get('content-type'), (await m.text()).slice(0,300));
+const d = await fetch(`http://127.0.0.1:${o.httpPort}/live/s1.mpd`); console.log(d.status, d.headers.get("content-type"));
+await o.stop();

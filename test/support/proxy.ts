@@ -1,0 +1,90 @@
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { freeTcpPort, freeUdpPort } from './ports.ts';
+import { spawnProcess, waitFor, type Spawned } from './process.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../services/proxy/src/main.ts', import.meta.url));
+
+export type ProxyRole = 'standalone' | 'registry' | 'rtmp-edge' | 'http-edge' | 'rtc-edge' | 'srt-edge';
+
+export interface ProxyPorts {
+  rtmp: number;
+  http: number;
+  api: number;
+  webrtc: number;
+  srt: number;
+  system: number;
+  ops: number;
+}
+
+export interface ProxyHandle {
+  role: ProxyRole;
+  ports: ProxyPorts;
+  proc: Spawned;
+  /** POST a register body to this process's System API (registry and standalone roles). */
+  register(body: unknown, opts?: { path?: string; headers?: Record<string, string> }): Promise<{ status: number; body: string }>;
+  /** SIGTERM, wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Bounded wait for a spawned proxy to report ready: tsx compiles on first start (~2-4 s). */
+const PROXY_READY_TIMEOUT_MS = 30_000;
+
+/**
+ * Spawns the real proxy process (`services/proxy/src/main.ts <role>`) on free ports and waits
+ * until its /readyz answers 200. `env` overrides anything (e.g. PROXY_NATS_URL, Redis settings).
+ */
+export async function startProxy(opts: { role?: ProxyRole; env?: Record<string, string>; ports?: Partial<ProxyPorts> } = {}): Promise<ProxyHandle> {
+  const role = opts.role ?? 'standalone';
+  const ports: ProxyPorts = {
+    rtmp: opts.ports?.rtmp ?? (await freeTcpPort()),
+    http: opts.ports?.http ?? (await freeTcpPort()),
+    api: opts.ports?.api ?? (await freeTcpPort()),
+    webrtc: opts.ports?.webrtc ?? (await freeUdpPort()),
+    srt: opts.ports?.srt ?? (await freeUdpPort()),
+    system: opts.ports?.system ?? (await freeTcpPort()),
+    ops: opts.ports?.ops ?? (await freeTcpPort()),
+  };
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    PROXY_RTMP_SERVER: String(ports.rtmp),
+    PROXY_HTTP_SERVER: String(ports.http),
+    PROXY_HTTP_API: String(ports.api),
+    PROXY_WEBRTC_SERVER: String(ports.webrtc),
+    PROXY_SRT_SERVER: String(ports.srt),
+    PROXY_SYSTEM_API: String(ports.system),
+    PROXY_OPS_SERVER: String(ports.ops),
+    PROXY_LOG_LEVEL: process.env.PROXY_LOG_LEVEL ?? 'info',
+    ...opts.env,
+  };
+  const proc = spawnProcess(process.execPath, ['--import', 'tsx', MAIN, role], { cwd: ROOT, env });
+  try {
+    await waitFor(
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error(`proxy exited with ${proc.child.exitCode}:\n${proc.output()}`);
+        const r = await request(`http://127.0.0.1:${ports.ops}/readyz`);
+        await r.body.text();
+        return r.statusCode === 200;
+      },
+      { timeoutMs: PROXY_READY_TIMEOUT_MS, intervalMs: 100, what: `${role} ready` },
+    );
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw new Error(`${(err as Error).message}\n--- proxy output ---\n${proc.output()}`);
+  }
+  return {
+    role,
+    ports,
+    proc,
+    async register(body, o = {}) {
+      const r = await request(`http://127.0.0.1:${ports.system}${o.path ?? '/api/v1/srs/register'}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(o.headers ?? {}) },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: r.statusCode, body: await r.body.text() };
+    },
+    stop: () => proc.stop('SIGTERM'),
+  };
+}
