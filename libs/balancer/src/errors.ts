@@ -34,3 +34,10 @@ export class StreamUrlError extends ProxyError {
     super(BAD_STREAM_URL, message, { status: 400 });
   }
 }
+
+/** The balancer's state store (Redis) did not answer or refused a command. */
+export class StoreUnavailableError extends ProxyError {
+  constructor(message: string, cause?: unknown) {
+    super(STORE_UNAVAILABLE, message, { status: 503, cause });
+  }
+}

@@ -1,4 +1,4 @@
-export { NoOriginError, EndpointError, RegisterError, StreamUrlError, NO_ORIGIN, BAD_ENDPOINT, BAD_REGISTER, BAD_STREAM_URL, STORE_UNAVAILABLE } from './errors.ts';
+export { NoOriginError, EndpointError, RegisterError, StreamUrlError, StoreUnavailableError, NO_ORIGIN, BAD_ENDPOINT, BAD_REGISTER, BAD_STREAM_URL, STORE_UNAVAILABLE } from './errors.ts';
 export { parseEndpoint, formatHostPort, type Endpoint, type EndpointProto } from './endpoint.ts';
 export {
   parseRegisterBody, resolveEndpoint, resolveEndpoints, hasEndpoint, originId,
