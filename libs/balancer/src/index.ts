@@ -13,3 +13,8 @@ export {
 } from './balancer.ts';
 export { MemoryBalancer, DEFAULT_LIST_STREAMS_LIMIT } from './memory-balancer.ts';
 export { mappingVerdict, type MappingVerdict } from './mapping.ts';
+export {
+  RedisBalancer, STREAM_MAPPING_VERSION, REDIS_COMMAND_TIMEOUT_MS,
+  type RedisConnection, type StreamMappingDto,
+} from './redis-balancer.ts';
+export { createBalancer, type BalancerConfig } from './factory.ts';

@@ -61,7 +61,8 @@ export async function runProcess(opts: ProcessOptions, start: () => Promise<Clos
   try {
     closables = await start();
   } catch (err) {
-    log.fatal({ err }, `start-up failed: ${err instanceof Error ? err.message : String(err)}`);
+    const cause = err instanceof StartupError ? err.cause : err;
+    log.fatal({ err: cause }, `start-up failed: ${cause instanceof Error ? cause.message : String(cause)}`);
     stopping = true;
     // start() records partial progress by throwing StartupError with what it had started.
     if (err instanceof StartupError) closables = err.started;

@@ -25,6 +25,7 @@ export function parseListen(variable: string, value: string): ListenAddress {
     const idx = v.lastIndexOf(':');
     host = v.slice(0, idx) || undefined;
     portText = v.slice(idx + 1);
+    if (host?.includes(':')) throw new ConfigError(variable, `IPv6 listen hosts need brackets: "${value}"`);
   }
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
     throw new ConfigError(variable, `invalid port in listen address "${value}"`);

@@ -1,24 +1,67 @@
+import { isIP } from 'node:net';
 import type { ConfigOf } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
 import type { rtcEdgeSchema } from './config.ts';
+import { RelayCounters, RtcMetrics } from './metrics.ts';
+import { UdpRelay } from './udp-relay.ts';
+import { RtcSignalling } from './signalling.ts';
 
 export type RtcEdgeConfig = ConfigOf<typeof rtcEdgeSchema>;
 
-/** The rtc-edge service. */
+/**
+ * The rtc-edge service: WHIP/WHEP signalling on PROXY_HTTP_API and the WebRTC UDP relay on
+ * PROXY_WEBRTC_SERVER. The proxy never terminates WebRTC: it forwards the signalling, rewrites
+ * the answer's candidates to itself, and relays ICE/DTLS/SRTP datagrams opaquely.
+ */
 export class RtcEdge {
   private closed = false;
+  /** Bound UDP media port (also written into answers). */
   port = 0;
+  /** Bound HTTP API port. */
+  apiPort = 0;
+  readonly relay: UdpRelay;
+  private readonly signalling: RtcSignalling;
+  private readonly metrics: RtcMetrics;
 
   constructor(
     private readonly deps: EdgeDeps,
     private readonly config: RtcEdgeConfig,
-  ) {}
+    /** Tests inject a clock to drive idle timeouts. */
+    now?: () => number,
+  ) {
+    const host = config.listen.host;
+    // No host: all interfaces, IPv4 and IPv6 (dual-stack), as the Go proxy listens.
+    const family = host !== undefined && isIP(host) === 4 ? 'udp4' : 'udp6';
+    this.relay = new UdpRelay(
+      { logger: deps.logger, registry: deps.registry },
+      { idleTimeoutMs: config.idleTimeout, maxSessions: config.maxSessions, maxSessionsPerIp: config.maxSessionsPerIp, now },
+      family,
+    );
+    this.metrics = new RtcMetrics(deps.metrics, this.relay.counters);
+    this.relay.onSessionOpened = () => this.metrics.sessionsOpened.inc();
+    this.relay.onSessionClosed = (_s, reason) => this.metrics.sessionsClosed.inc({ reason: reason.startsWith('idle') ? 'idle' : reason.split(':')[0]! });
+    this.signalling = new RtcSignalling(
+      { logger: deps.logger, registry: deps.registry, metrics: this.metrics, relay: this.relay },
+      { udpPort: () => this.port, candidateIp: config.candidate },
+    );
+  }
 
   async start(): Promise<void> {
-    this.deps.logger.info({ listen: this.config.listen }, 'rtc-edge not built yet');
+    this.port = await this.relay.bind(this.config.listen);
+    this.apiPort = await this.signalling.listen(this.config.apiListen);
+    this.deps.logger.info(
+      { webrtc: this.port, api: this.apiPort, candidate: this.config.candidate ?? '(origin IP)' },
+      `WebRTC listeners ready: API tcp ${this.apiPort}, media udp ${this.port}`,
+    );
   }
 
-  async close(_reason?: string): Promise<void> {
+  async close(reason = 'edge closed'): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    await this.signalling.close();
+    await this.relay.close(reason);
+    this.metrics.release();
   }
 }
+
+export { RelayCounters };

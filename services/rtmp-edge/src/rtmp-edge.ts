@@ -1,24 +1,67 @@
+import { createServer, type Server, type Socket } from 'node:net';
 import type { ConfigOf } from '@srs-proxy/runtime';
+import { listenTcp, errorMessage } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
 import type { rtmpEdgeSchema } from './config.ts';
+import { RtmpMetrics } from './metrics.ts';
+import { ORIGIN_SETUP_TIMEOUT_MS, RtmpSession, type SessionTimeouts } from './session.ts';
 
 export type RtmpEdgeConfig = ConfigOf<typeof rtmpEdgeSchema>;
 
-/** The rtmp-edge service. */
+/**
+ * The rtmp-edge service: accepts RTMP clients on PROXY_RTMP_SERVER and runs one RtmpSession
+ * per connection. Closing stops accepting and closes every session.
+ */
 export class RtmpEdge {
   private closed = false;
+  private server: Server | undefined;
+  private readonly sessions = new Set<RtmpSession>();
+  private readonly metrics: RtmpMetrics;
+  private readonly timeouts: SessionTimeouts;
+  /** Bound TCP port (useful with port 0 in tests). */
   port = 0;
 
   constructor(
     private readonly deps: EdgeDeps,
     private readonly config: RtmpEdgeConfig,
-  ) {}
-
-  async start(): Promise<void> {
-    this.deps.logger.info({ listen: this.config.listen }, 'rtmp-edge not built yet');
+  ) {
+    this.metrics = new RtmpMetrics(deps.metrics);
+    this.timeouts = {
+      handshakeMs: config.handshakeTimeout,
+      originConnectMs: config.originConnectTimeout,
+      originSetupMs: ORIGIN_SETUP_TIMEOUT_MS,
+      idleMs: config.idleTimeout,
+    };
   }
 
-  async close(_reason?: string): Promise<void> {
+  /** Sessions in any phase. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer({ pauseOnConnect: false }, (socket) => this.accept(socket));
+    server.on('error', (err) => this.deps.logger.error({ err: errorMessage(err) }, 'RTMP listener error'));
+    this.server = server;
+    this.port = await listenTcp(server, this.config.listen);
+    this.deps.logger.info({ port: this.port }, `RTMP listen at ${this.config.listen.host ?? ''}:${this.port}`);
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const session = new RtmpSession(socket, this.deps, this.metrics, this.timeouts, (s) => this.sessions.delete(s));
+    this.sessions.add(session);
+    void session.run();
+  }
+
+  async close(reason = 'shutdown'): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    const server = this.server;
+    for (const s of [...this.sessions]) s.close(reason);
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -1,0 +1,390 @@
+import { Redis } from 'ioredis';
+import { ProxyError } from '@srs-proxy/runtime';
+import {
+  DEFAULT_BALANCER_OPTIONS,
+  type Balancer,
+  type BalancerOptions,
+  type HlsSession,
+  type OriginStatus,
+  type PickOptions,
+  type PickResult,
+  type RtcSession,
+  type StreamMapping,
+} from './balancer.ts';
+import { NoOriginError, StoreUnavailableError } from './errors.ts';
+import { mappingVerdict, noOriginMessage } from './mapping.ts';
+import { DEFAULT_LIST_STREAMS_LIMIT } from './memory-balancer.ts';
+import type { OriginRecord } from './origin.ts';
+import { isAlive, selectOrigin } from './select.ts';
+import { CAS_MAPPING, HLS_LOAD_BY_ID, HLS_LOAD_OR_STORE, READ_MAPPING, REPORT_FAILURE, SWEEP_ORIGINS } from './redis-scripts.ts';
+
+export interface RedisConnection {
+  host: string;
+  port: number;
+  password?: string | undefined;
+  db: number;
+  /** `PROXY_REDIS_KEY_PREFIX`: every key starts with it, so several clusters can share one Redis. */
+  keyPrefix: string;
+}
+
+/** Value of `<prefix>stream:<url>`. */
+export interface StreamMappingDto {
+  v: number;
+  origin_id: string;
+}
+export const STREAM_MAPPING_VERSION = 1;
+
+/** One Redis command may take this long; under the registry's 2 s request budget with room for a retry. */
+export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+/** Connecting may take this long before init fails (start-up ordering, e.g. compose). */
+export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+/** A request issued while Redis is unreachable fails after one retry instead of queueing forever. */
+export const REDIS_MAX_RETRIES_PER_REQUEST = 1;
+/** Reconnect backoff: 100 ms steps, capped so a restarted Redis is back in use within 2 s. */
+export const REDIS_RECONNECT_MAX_DELAY_MS = 2_000;
+/** A record outlives its liveness window this many times over, so sweepExpired can still name it. */
+export const ORIGIN_RECORD_TTL_FACTOR = 2;
+/** Two replicas racing on a new stream settle in one retry; three covers a mapping that is replaced meanwhile. */
+export const PICK_CAS_ATTEMPTS = 3;
+/** A first pick reads at most this many random alive origins: uniform choice without MGETting 10k records. */
+export const PICK_SAMPLE_SIZE = 256;
+/** Records per MGET when every alive origin must be read (listOrigins, rare protocol). */
+export const MGET_CHUNK = 1_000;
+/** Origins removed per sweep script call, so one call never blocks Redis for long. */
+export const SWEEP_BATCH = 500;
+/** SCAN page size and round limit for listStreams: bounded work however many keys exist. */
+export const SCAN_COUNT = 500;
+export const SCAN_MAX_ROUNDS = 200;
+
+const SCRIPTS = {
+  srspReadMapping: { numberOfKeys: 2, lua: READ_MAPPING },
+  srspCasMapping: { numberOfKeys: 1, lua: CAS_MAPPING },
+  srspReportFailure: { numberOfKeys: 3, lua: REPORT_FAILURE },
+  srspHlsLoadOrStore: { numberOfKeys: 2, lua: HLS_LOAD_OR_STORE },
+  srspHlsLoadById: { numberOfKeys: 1, lua: HLS_LOAD_BY_ID },
+  srspSweepOrigins: { numberOfKeys: 1, lua: SWEEP_ORIGINS },
+} as const;
+type ScriptName = keyof typeof SCRIPTS;
+
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+function parseJson<T>(raw: string | null | undefined, valid: (v: Record<string, unknown>) => boolean): T | undefined {
+  if (!raw) return undefined;
+  try {
+    const v: unknown = JSON.parse(raw);
+    // Readers accept any version with the fields they need: older writers stay readable.
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { v?: unknown }).v === 'number' && valid(v as Record<string, unknown>)) return v as T;
+  } catch {
+    // A corrupt value (another writer, manual edits) reads as absent rather than failing the request.
+  }
+  return undefined;
+}
+
+const parseOrigin = (raw: string | null | undefined) =>
+  parseJson<OriginRecord>(raw, (o) => typeof o.id === 'string' && typeof o.ip === 'string' && Array.isArray(o.rtmp) && typeof o.updated_at === 'number');
+const parseHls = (raw: string | null | undefined) =>
+  parseJson<HlsSession>(raw, (o) => typeof o.spbhid === 'string' && typeof o.stream_url === 'string');
+const parseRtc = (raw: string | null | undefined) =>
+  parseJson<RtcSession>(raw, (o) => typeof o.ufrag === 'string' && typeof o.stream_url === 'string');
+const parseMapping = (raw: string | null | undefined) => parseJson<StreamMappingDto>(raw, (o) => typeof o.origin_id === 'string');
+
+/**
+ * Balancer state in Redis, shared by every registry replica. Keys (all under the prefix):
+ *
+ * | key | value | TTL |
+ * |---|---|---|
+ * | `origin:<id>` | OriginRecord JSON | origin TTL × ORIGIN_RECORD_TTL_FACTOR, refreshed per heartbeat |
+ * | `origins` | ZSET id → last heartbeat (ms) | members removed by sweepExpired |
+ * | `stream:<url>` | StreamMappingDto JSON | stream TTL, refreshed on every pick |
+ * | `penalties` | ZSET id → penalised until (ms) | penalty, refreshed per report |
+ * | `fail:<url>` | ZSET id → failed for this stream until (ms) | penalty |
+ * | `hls:<url>`, `spbhid:<id>` | HlsSession JSON | HLS TTL, refreshed on use |
+ * | `rtc:<ufrag>` | RtcSession JSON | RTC TTL, refreshed on lookup |
+ *
+ * A heartbeat costs one MULTI of SET + ZADD + ZCARD: O(log n), no list rewrite.
+ */
+export class RedisBalancer implements Balancer {
+  readonly kind = 'redis' as const;
+  readonly options: BalancerOptions;
+  readonly prefix: string;
+  /** Last connection error, for logs of the owner (ioredis reports them as events). */
+  lastError: Error | undefined;
+  readonly #redis: Redis;
+  #closed = false;
+
+  constructor(conn: RedisConnection, opts: Partial<BalancerOptions> = {}) {
+    this.options = { ...DEFAULT_BALANCER_OPTIONS, ...opts };
+    this.prefix = conn.keyPrefix;
+    this.#redis = new Redis({
+      host: conn.host,
+      port: conn.port,
+      ...(conn.password ? { password: conn.password } : {}),
+      db: conn.db,
+      lazyConnect: true,
+      connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      maxRetriesPerRequest: REDIS_MAX_RETRIES_PER_REQUEST,
+      // While disconnected, fail fast: an edge waiting on a pick would rather get an error now.
+      enableOfflineQueue: false,
+      retryStrategy: (times) => Math.min(times * 100, REDIS_RECONNECT_MAX_DELAY_MS),
+      scripts: SCRIPTS,
+    });
+    this.#redis.on('error', (err: Error) => {
+      this.lastError = err;
+    });
+  }
+
+  #key(...parts: string[]): string {
+    return this.prefix + parts.join('');
+  }
+
+  async #run<T>(what: string, fn: (r: Redis) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailableError(`redis balancer is closed (${what})`);
+    try {
+      return await fn(this.#redis);
+    } catch (err) {
+      if (err instanceof ProxyError) throw err;
+      throw new StoreUnavailableError(`redis ${what}: ${(err as Error).message}`, err);
+    }
+  }
+
+  #script(r: Redis, name: ScriptName, ...args: Array<string | number>): Promise<unknown> {
+    return (r as unknown as Record<ScriptName, (...a: Array<string | number>) => Promise<unknown>>)[name](...args);
+  }
+
+  async init(): Promise<void> {
+    await this.#run('connect', async (r) => {
+      if (r.status === 'wait') await r.connect();
+      await r.ping();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#redis.quit();
+    } catch {
+      this.#redis.disconnect();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.#run('ping', (r) => r.ping());
+  }
+
+  async update(origin: OriginRecord): Promise<boolean> {
+    const ttl = this.options.originTtlMs * ORIGIN_RECORD_TTL_FACTOR;
+    const originsKey = this.#key('origins');
+    return this.#run('update', async (r) => {
+      const res = await r
+        .multi()
+        .set(this.#key('origin:', origin.id), JSON.stringify(origin), 'PX', ttl)
+        .zadd(originsKey, origin.updated_at, origin.id)
+        .zcard(originsKey)
+        .exec();
+      if (res === null) throw new StoreUnavailableError('redis update: transaction aborted');
+      for (const [err] of res) if (err) throw err;
+      const added = res[1]![1] === 1;
+      const count = Number(res[2]![1]);
+      if (count > this.options.maxOrigins) {
+        // A register flood past the cap evicts the stalest origins, as the memory balancer does.
+        const popped = (await r.zpopmin(originsKey, count - this.options.maxOrigins)).filter((_, i) => i % 2 === 0);
+        if (popped.length > 0) await r.del(...popped.map((id) => this.#key('origin:', id)));
+      }
+      return added;
+    });
+  }
+
+  async pick(streamUrl: string, opts: PickOptions = {}): Promise<PickResult> {
+    const streamKey = this.#key('stream:', streamUrl);
+    const failKey = this.#key('fail:', streamUrl);
+    return this.#run('pick', async (r) => {
+      let replaced: string | undefined;
+      for (let attempt = 0; attempt < PICK_CAS_ATTEMPTS; attempt++) {
+        const now = this.options.now();
+        const read = (await this.#script(r, 'srspReadMapping', streamKey, failKey, this.options.streamTtlMs, this.#key('origin:'))) as string[];
+        let expected = '';
+        if (read.length === 3) {
+          const [id, rec, failedUntil] = read as [string, string, string];
+          const origin = parseOrigin(rec);
+          const verdict = mappingVerdict(origin, {
+            now,
+            originTtlMs: this.options.originTtlMs,
+            protocol: opts.protocol,
+            avoid: opts.avoid,
+            failedForStream: failedUntil !== '' && Number(failedUntil) > now,
+          });
+          if (verdict === 'keep' && origin !== undefined) return { origin, fresh: false };
+          if (verdict === 'no-protocol') throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
+          expected = id;
+          replaced ??= id;
+        }
+        const chosen = await this.#choose(r, failKey, now, opts);
+        if (chosen === undefined) throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
+        const dto: StreamMappingDto = { v: STREAM_MAPPING_VERSION, origin_id: chosen.id };
+        const won = await this.#script(r, 'srspCasMapping', streamKey, expected, JSON.stringify(dto), this.options.streamTtlMs);
+        if (won === 1) return replaced === undefined ? { origin: chosen, fresh: true } : { origin: chosen, fresh: true, replaced };
+        // Another replica mapped the stream first: loop to read and adopt its choice.
+      }
+      throw new NoOriginError(`mapping of ${streamUrl} kept changing; gave up after ${PICK_CAS_ATTEMPTS} attempts`);
+    });
+  }
+
+  /** Fresh placement over alive origins (a random sample when there are many). */
+  async #choose(r: Redis, failKey: string, now: number, opts: PickOptions): Promise<OriginRecord | undefined> {
+    const cutoff = now - this.options.originTtlMs;
+    const res = await r
+      .pipeline()
+      .zrangebyscore(this.#key('origins'), `(${cutoff}`, '+inf')
+      .zrangebyscore(this.#key('penalties'), `(${now}`, '+inf', 'WITHSCORES')
+      .zrangebyscore(failKey, `(${now}`, '+inf', 'WITHSCORES')
+      .exec();
+    if (res === null) throw new StoreUnavailableError('redis pick: pipeline aborted');
+    for (const [err] of res) if (err) throw err;
+    const avoid = new Set(opts.avoid ?? []);
+    const ids = (res[0]![1] as string[]).filter((id) => !avoid.has(id));
+    const penalties = new Map<string, number>();
+    for (const list of [res[1]![1] as string[], res[2]![1] as string[]]) {
+      for (let i = 0; i + 1 < list.length; i += 2) {
+        const id = list[i]!;
+        penalties.set(id, Math.max(penalties.get(id) ?? 0, Number(list[i + 1])));
+      }
+    }
+    // Partial Fisher-Yates: the first PICK_SAMPLE_SIZE ids become a uniform random sample.
+    const sample = Math.min(ids.length, PICK_SAMPLE_SIZE);
+    for (let i = 0; i < sample; i++) {
+      const j = i + Math.min(ids.length - i - 1, Math.floor(this.options.random() * (ids.length - i)));
+      [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+    }
+    const select = (candidates: OriginRecord[]) =>
+      selectOrigin({ candidates, now, originTtlMs: this.options.originTtlMs, protocol: opts.protocol, avoid: opts.avoid, penalties, random: this.options.random });
+    const first = await this.#records(r, ids.slice(0, sample));
+    const inSample = select(first);
+    // A sampled healthy origin is final; otherwise widen to every alive origin (rare protocol, penalties).
+    if (sample === ids.length || (inSample !== undefined && (penalties.get(inSample.id) ?? 0) <= now)) return inSample;
+    return select([...first, ...(await this.#records(r, ids.slice(sample)))]);
+  }
+
+  async #records(r: Redis, ids: string[]): Promise<OriginRecord[]> {
+    const out: OriginRecord[] = [];
+    for (let i = 0; i < ids.length; i += MGET_CHUNK) {
+      const chunk = ids.slice(i, i + MGET_CHUNK);
+      const raws = await r.mget(...chunk.map((id) => this.#key('origin:', id)));
+      for (const raw of raws) {
+        const o = parseOrigin(raw);
+        if (o !== undefined) out.push(o);
+      }
+    }
+    return out;
+  }
+
+  async reportFailure(originId: string, streamUrl: string): Promise<void> {
+    const now = this.options.now();
+    const penalty = this.options.failurePenaltyMs;
+    await this.#run('reportFailure', (r) =>
+      this.#script(
+        r,
+        'srspReportFailure',
+        this.#key('stream:', streamUrl),
+        this.#key('penalties'),
+        this.#key('fail:', streamUrl),
+        originId,
+        now + penalty,
+        penalty,
+        now,
+        this.options.maxOrigins,
+      ),
+    );
+  }
+
+  async sweepExpired(): Promise<OriginRecord[]> {
+    const cutoff = this.options.now() - this.options.originTtlMs;
+    return this.#run('sweepExpired', async (r) => {
+      const expired: OriginRecord[] = [];
+      for (;;) {
+        const out = (await this.#script(r, 'srspSweepOrigins', this.#key('origins'), cutoff, SWEEP_BATCH, this.#key('origin:'))) as string[];
+        for (let i = 0; i + 2 < out.length; i += 3) {
+          const id = out[i]!;
+          // The record normally outlives the window (ORIGIN_RECORD_TTL_FACTOR); if Redis dropped it, still name the id.
+          expired.push(
+            parseOrigin(out[i + 1]) ?? { v: 0, id, ip: '', server: '', service: '', pid: '', rtmp: [], http: [], api: [], srt: [], rtc: [], updated_at: Number(out[i + 2]) },
+          );
+        }
+        if (out.length < SWEEP_BATCH * 3) return expired;
+      }
+    });
+  }
+
+  async loadOrStoreHls(candidate: HlsSession): Promise<HlsSession> {
+    return this.#run('loadOrStoreHls', async (r) => {
+      const raw = (await this.#script(
+        r,
+        'srspHlsLoadOrStore',
+        this.#key('hls:', candidate.stream_url),
+        this.#key('spbhid:', candidate.spbhid),
+        JSON.stringify(candidate),
+        this.options.hlsTtlMs,
+        this.#key('spbhid:'),
+      )) as string;
+      return parseHls(raw) ?? candidate;
+    });
+  }
+
+  async loadHlsBySpbhid(spbhid: string): Promise<HlsSession | undefined> {
+    return this.#run('loadHlsBySpbhid', async (r) =>
+      parseHls((await this.#script(r, 'srspHlsLoadById', this.#key('spbhid:', spbhid), this.options.hlsTtlMs, this.#key('hls:'))) as string | null),
+    );
+  }
+
+  async storeRtc(session: RtcSession): Promise<void> {
+    await this.#run('storeRtc', (r) => r.set(this.#key('rtc:', session.ufrag), JSON.stringify(session), 'PX', this.options.rtcTtlMs));
+  }
+
+  async loadRtcByUfrag(ufrag: string): Promise<RtcSession | undefined> {
+    return this.#run('loadRtcByUfrag', async (r) => parseRtc(await r.getex(this.#key('rtc:', ufrag), 'PX', this.options.rtcTtlMs)));
+  }
+
+  async listOrigins(): Promise<OriginStatus[]> {
+    const now = this.options.now();
+    return this.#run('listOrigins', async (r) => {
+      const ids = await r.zrange(this.#key('origins'), 0, this.options.maxOrigins - 1);
+      const pens = await r.zrangebyscore(this.#key('penalties'), `(${now}`, '+inf', 'WITHSCORES');
+      const penalties = new Map<string, number>();
+      for (let i = 0; i + 1 < pens.length; i += 2) penalties.set(pens[i]!, Number(pens[i + 1]));
+      return (await this.#records(r, ids)).map((origin) => ({
+        origin,
+        alive: isAlive(origin, now, this.options.originTtlMs),
+        penalized_until: penalties.get(origin.id) ?? 0,
+      }));
+    });
+  }
+
+  async listStreams(limit = DEFAULT_LIST_STREAMS_LIMIT): Promise<StreamMapping[]> {
+    if (limit <= 0) return [];
+    const head = this.#key('stream:');
+    return this.#run('listStreams', async (r) => {
+      const keys: string[] = [];
+      let cursor = '0';
+      for (let round = 0; round < SCAN_MAX_ROUNDS && keys.length < limit; round++) {
+        const [next, batch] = await r.scan(cursor, 'MATCH', `${escapeGlob(head)}*`, 'COUNT', SCAN_COUNT);
+        keys.push(...batch);
+        cursor = next;
+        if (cursor === '0') break;
+      }
+      const picked = keys.slice(0, limit);
+      const out: StreamMapping[] = [];
+      for (let i = 0; i < picked.length; i += MGET_CHUNK) {
+        const chunk = picked.slice(i, i + MGET_CHUNK);
+        const raws = await r.mget(...chunk);
+        raws.forEach((raw, j) => {
+          const m = parseMapping(raw);
+          if (m !== undefined) out.push({ stream_url: chunk[j]!.slice(head.length), origin_id: m.origin_id });
+        });
+      }
+      return out;
+    });
+  }
+}

@@ -1,0 +1,152 @@
+import type { FastifyInstance } from 'fastify';
+import type { Balancer, OriginRecord } from '@srs-proxy/balancer';
+import { subjects, MESSAGE_VERSION, type BusTransport, type OriginExpiredEvent, type OriginHeartbeatEvent, type Subscription } from '@srs-proxy/bus';
+import { injectTraceHeaders, listenTcp, type ConfigOf, type Logger, type Registry } from '@srs-proxy/runtime';
+import type { registrySchema } from './config.ts';
+import { buildSystemApi } from './system-api.ts';
+import { serveRegistryRequests } from './bus-responders.ts';
+import { defaultBackendRecord, DEFAULT_BACKEND_REFRESH_MS } from './default-backend.ts';
+import { registryMetrics, type RegistryMetrics } from './registry-metrics.ts';
+
+/**
+ * How often expired origins are swept (and `origin expired` events published). Picks never choose
+ * a dead origin whatever this is (liveness is checked on every pick); the sweep only bounds how late
+ * the event and the cleanup of the record come: 5 s against a TTL of 30–300 s.
+ */
+export const SWEEP_INTERVAL_MS = 5_000;
+
+export type RegistryConfig = ConfigOf<typeof registrySchema> & { originTtlMs: number };
+
+export interface RegistryTimers {
+  sweepIntervalMs: number;
+  defaultBackendRefreshMs: number;
+}
+
+export interface RegistryDeps {
+  logger: Logger;
+  metrics: Registry;
+  /** Owned by the caller (initialised before start, closed after this service). */
+  balancer: Balancer;
+  /** Owned by the caller. */
+  bus: BusTransport;
+  now?: () => number;
+  /** Tests shrink these; defaults are SWEEP_INTERVAL_MS and min(DEFAULT_BACKEND_REFRESH_MS, TTL/3). */
+  timers?: Partial<RegistryTimers>;
+}
+
+/**
+ * The registry: System API (origin heartbeats, versions, cluster views) over HTTP, and the
+ * balancer's answers to edges over the bus. Publishes `origin heartbeat`, `stream picked` and
+ * `origin expired` events. Several replicas may run against one Redis balancer and one NATS: bus
+ * requests are split by the queue group, heartbeats by whatever load balancer fronts the API.
+ */
+export class RegistryService {
+  /** Bound System API port (useful when configured as 0). */
+  systemApiPort = 0;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly metrics: RegistryMetrics;
+  private readonly timers: RegistryTimers;
+  private app: FastifyInstance | undefined;
+  private subs: Subscription[] = [];
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private backendTimer: NodeJS.Timeout | undefined;
+  private sweeping = false;
+  private started = false;
+  private closed = false;
+
+  constructor(
+    private readonly deps: RegistryDeps,
+    private readonly config: RegistryConfig,
+  ) {
+    this.log = deps.logger;
+    this.now = deps.now ?? Date.now;
+    this.metrics = registryMetrics(deps.metrics, async () => (await deps.balancer.listOrigins()).filter((o) => o.alive).length);
+    this.timers = {
+      sweepIntervalMs: deps.timers?.sweepIntervalMs ?? SWEEP_INTERVAL_MS,
+      defaultBackendRefreshMs: deps.timers?.defaultBackendRefreshMs ?? Math.max(1, Math.min(DEFAULT_BACKEND_REFRESH_MS, Math.floor(config.originTtlMs / 3))),
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.started || this.closed) throw new Error('registry already started or closed');
+    this.started = true;
+    try {
+      if (this.config.defaultBackendEnabled) await this.startDefaultBackend();
+      this.subs = serveRegistryRequests({ logger: this.log, balancer: this.deps.balancer, bus: this.deps.bus, metrics: this.metrics, now: this.now });
+      this.sweepTimer = setInterval(() => void this.sweep(), this.timers.sweepIntervalMs);
+      this.sweepTimer.unref();
+      this.app = buildSystemApi({
+        logger: this.log,
+        balancer: this.deps.balancer,
+        metrics: this.metrics,
+        auth: { authToken: this.config.authToken, registerSecret: this.config.registerSecret },
+        now: this.now,
+        onRegistered: (origin, isNew) => this.onRegistered(origin, isNew),
+      });
+      await this.app.ready();
+      this.systemApiPort = await listenTcp(this.app.server, this.config.systemApi);
+      this.log.info({ port: this.systemApiPort, bus: this.deps.bus.kind, balancer: this.deps.balancer.kind }, `System API listening on ${this.systemApiPort}`);
+    } catch (err) {
+      await this.close('start failed');
+      throw err;
+    }
+  }
+
+  /** Readiness: the balancer's store answers. */
+  async ready(): Promise<void> {
+    await this.deps.balancer.ping();
+  }
+
+  /** Idempotent. Stops timers and responders and drains the System API; leaves balancer and bus to the caller. */
+  async close(reason = 'close'): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    clearInterval(this.backendTimer);
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+    if (this.app) await this.app.close();
+    this.log.info({ reason }, 'registry closed');
+  }
+
+  private onRegistered(origin: OriginRecord, isNew: boolean): void {
+    const line = `Register SRS media server, SRS ip=${origin.ip}, id=${origin.id}, pid=${origin.pid}, server=${origin.server}, service=${origin.service}, device=${origin.device_id ?? ''}, rtmp=[${origin.rtmp.join(' ')}], http=[${origin.http.join(' ')}], api=[${origin.api.join(' ')}], srt=[${origin.srt.join(' ')}], rtc=[${origin.rtc.join(' ')}], update=${isoTime(origin.updated_at)}`;
+    if (isNew) this.log.info({ origin: origin.id }, line);
+    else this.log.debug({ origin: origin.id }, line);
+    const event: OriginHeartbeatEvent = { v: MESSAGE_VERSION, origin_id: origin.id, ip: origin.ip, first: isNew, at: this.now() };
+    this.deps.bus.publish(subjects.originHeartbeat, event, injectTraceHeaders({}));
+  }
+
+  private async startDefaultBackend(): Promise<void> {
+    const record = defaultBackendRecord(this.config, this.now());
+    await this.deps.balancer.update(record);
+    this.onRegistered(record, true);
+    // Refresh `updated_at` as well as the store entry, so the debug backend never ages out (spec 3.8 fix).
+    this.backendTimer = setInterval(() => {
+      this.deps.balancer.update({ ...record, updated_at: this.now() }).catch((err: unknown) => this.log.warn({ err }, 'default backend refresh failed'));
+    }, this.timers.defaultBackendRefreshMs);
+    this.backendTimer.unref();
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.sweeping || this.closed) return;
+    this.sweeping = true;
+    try {
+      const expired = await this.deps.balancer.sweepExpired();
+      for (const origin of expired) {
+        this.log.info({ origin: origin.id, ip: origin.ip, last_seen: isoTime(origin.updated_at) }, `origin ${origin.id} expired`);
+        const event: OriginExpiredEvent = { v: MESSAGE_VERSION, origin_id: origin.id, last_seen: origin.updated_at, at: this.now() };
+        this.deps.bus.publish(subjects.originExpired, event, injectTraceHeaders({}));
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'sweeping expired origins failed');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}
+
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,413 @@
+import type { Socket } from 'node:net';
+import { resolveEndpoint, streamUrlFromRtmp, formatHostPort, type OriginRecord } from '@srs-proxy/balancer';
+import type { EdgeDeps } from '@srs-proxy/bus';
+import { errorCode, errorMessage, newCid, withSpan, type Logger } from '@srs-proxy/runtime';
+import { MessageConnection } from './connection.ts';
+import { BadRequestError, OriginRejectedError, OriginUnreachableError, SetupTimeoutError, IDLE_TIMEOUT } from './errors.ts';
+import type { RtmpMetrics, SessionRole } from './metrics.ts';
+import { OriginLink, connectOrigin, type RecordedSetup } from './origin.ts';
+import { ChunkRelay } from './rtmp/chunk-relay.ts';
+import type { ChunkReaderLimits } from './rtmp/chunk-reader.ts';
+import { ChunkError } from './rtmp/errors.ts';
+import { HANDSHAKE_SIZE, answerC0C1 } from './rtmp/handshake.ts';
+import { MSG, type RtmpMessage } from './rtmp/message-types.ts';
+import {
+  STATUS,
+  connectRejectedMessage,
+  connectResultMessage,
+  decodeCommand,
+  onStatusMessage,
+  resultMessage,
+  setPeerBandwidthMessage,
+  windowAckSizeMessage,
+  type Command,
+} from './rtmp/messages.ts';
+import { PEER_CLOSED } from './socket-reader.ts';
+
+/** Timeouts of one session (config fields; tests shrink them). */
+export interface SessionTimeouts {
+  /** Accept → publish/play identified. */
+  handshakeMs: number;
+  /** TCP connect to one origin. */
+  originConnectMs: number;
+  /** Origin handshake + replay until Publish.Start / Play.Start. */
+  originSetupMs: number;
+  /** No byte in either direction while relaying. */
+  idleMs: number;
+}
+
+// Default origin set-up bound: an origin answers a replay in milliseconds; 5 s covers a loaded
+// SRS without leaving a publisher hanging when the origin accepted TCP but stalls.
+export const ORIGIN_SETUP_TIMEOUT_MS = 5_000;
+// Set-up commands are a few hundred bytes each; 64 KiB of unread input is plenty, and past it the
+// socket is paused so a peer that floods before publishing costs nothing more.
+export const SETUP_HIGH_WATER = 64 * 1024;
+// ffmpeg sends ~6 messages before publish, OBS ~8; 64 bounds what is kept for the replay.
+export const MAX_SETUP_MESSAGES = 64;
+// Limits of the set-up reader on both sides: commands are small, chunk streams few.
+export const SETUP_READER_LIMITS: ChunkReaderLimits = { maxMessageSize: 256 * 1024, maxChunkStreams: 64, maxBufferedBytes: 1 << 20 };
+// The relay keeps ~100 bytes per chunk stream; real peers use fewer than ten.
+export const RELAY_MAX_CHUNK_STREAMS = 256;
+// Lets an error status reach the client before the socket is destroyed.
+export const CLOSE_LINGER_MS = 1_000;
+// Acknowledgement window and peer bandwidth announced to clients, as SRS does.
+const WINDOW_ACK_SIZE = 2_500_000;
+// One retry on a fresh pick: enough to move off a dead origin, bounded so a client is answered fast.
+const ORIGIN_ATTEMPTS = 2;
+// Our answer to createStream, like the Go proxy and SRS.
+const CLIENT_STREAM_ID = 1;
+
+/**
+ * One RTMP client: handshake and identify (spec 5.1, 5.4, 5.5), pick an origin, replay the
+ * client's session there (5.6), then relay chunks both ways (5.7 with its bugs fixed). Closed
+ * exactly once with a logged reason; closing destroys both sockets.
+ */
+export class RtmpSession {
+  closed = false;
+  readonly cid = newCid();
+  private readonly client: MessageConnection;
+  private origin: OriginLink | undefined;
+  private role: SessionRole | undefined;
+  private clientStreamId = 0;
+  private relaying = false;
+  private log: Logger;
+  private setupTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private abortError: Error | undefined;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private flushedIn = 0;
+  private flushedOut = 0;
+  private lastMoved = -1;
+  private readonly acceptedAt = performance.now();
+
+  constructor(
+    socket: Socket,
+    private readonly deps: EdgeDeps,
+    private readonly metrics: RtmpMetrics,
+    private readonly timeouts: SessionTimeouts,
+    private readonly onClosed: (s: RtmpSession) => void = () => {},
+  ) {
+    socket.setNoDelay(true);
+    this.log = deps.logger.child({ cid: this.cid, proto: 'rtmp', client: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.client = new MessageConnection(socket, 'client', SETUP_READER_LIMITS, SETUP_HIGH_WATER);
+    // During the origin phase nothing reads the client: notice when it leaves.
+    socket.once('close', () => this.close('client closed'));
+  }
+
+  /** Runs the session until it relays or fails; never throws. */
+  async run(): Promise<void> {
+    this.setupTimer = setTimeout(() => this.abort(new SetupTimeoutError(`no publish/play within ${this.timeouts.handshakeMs} ms`)), this.timeouts.handshakeMs);
+    try {
+      await withSpan('rtmp.session.setup', { 'srsp.cid': this.cid }, async (span) => {
+        await this.handshake();
+        const setup = await this.identify();
+        clearTimeout(this.setupTimer);
+        let streamUrl: string;
+        try {
+          streamUrl = streamUrlFromRtmp(setup.tcUrl, setup.streamName);
+        } catch (err) {
+          throw new BadRequestError(`cannot route tcUrl=${setup.tcUrl} stream=${setup.streamName}: ${errorMessage(err)}`, err);
+        }
+        this.log = this.log.child({ stream: streamUrl, role: setup.role });
+        span.setAttributes({ 'srsp.stream': streamUrl, 'srsp.role': setup.role });
+        this.log.info({ tcUrl: setup.tcUrl, name: setup.streamName }, `RTMP identify type=${setup.role}`);
+        const { origin, originStreamId } = await this.connectOrigin(setup, streamUrl);
+        span.setAttribute('srsp.origin', origin.id);
+        this.startRelay(setup, originStreamId);
+      });
+    } catch (err) {
+      this.fail(this.abortError ?? err);
+    }
+  }
+
+  private abort(err: Error): void {
+    if (this.closed) return;
+    this.abortError ??= err;
+    // Pending reads reject once the sockets are gone; run() then reports abortError.
+    this.origin?.close();
+    this.client.socket.destroy();
+  }
+
+  private async handshake(): Promise<void> {
+    const c0c1 = await this.client.input.readExact(1 + HANDSHAKE_SIZE);
+    const answer = answerC0C1(c0c1);
+    this.client.socket.write(answer.s0s1s2);
+    await this.client.input.readExact(HANDSHAKE_SIZE);
+    this.log.debug({ complex: answer.complex }, 'RTMP handshake done');
+  }
+
+  /** Reads until publish/play, answering like SRS and recording what the origin must see. */
+  private async identify(): Promise<RecordedSetup> {
+    let connect: { msg: RtmpMessage; tcUrl: string } | undefined;
+    const sequence: RtmpMessage[] = [];
+    for (let count = 0; ; count++) {
+      if (count >= MAX_SETUP_MESSAGES) throw new BadRequestError(`no publish/play within ${MAX_SETUP_MESSAGES} messages`);
+      const msg = await this.client.nextMessage();
+      if (msg.type === MSG.userControl) {
+        if (connect) sequence.push(msg);
+        continue;
+      }
+      if (msg.type !== MSG.commandAmf0 && msg.type !== MSG.commandAmf3) continue; // control, data: consumed
+      const cmd = decodeCommand(msg);
+      if (!connect) {
+        if (cmd.name !== 'connect') continue;
+        const tcUrl = tcUrlOf(cmd);
+        try {
+          if (!tcUrl) throw new Error('connect has no tcUrl');
+          streamUrlFromRtmp(tcUrl, 'probe');
+        } catch (err) {
+          this.client.send(connectRejectedMessage(cmd.tid, errorMessage(err)));
+          throw new BadRequestError(`connect rejected: ${errorMessage(err)}`, err);
+        }
+        this.client.send(windowAckSizeMessage(WINDOW_ACK_SIZE), setPeerBandwidthMessage(WINDOW_ACK_SIZE), connectResultMessage(cmd.tid, this.cid));
+        connect = { msg, tcUrl };
+        this.log.debug({ tcUrl }, 'RTMP connect');
+        continue;
+      }
+      switch (cmd.name) {
+        case 'createStream':
+          this.client.send(resultMessage(cmd.tid, CLIENT_STREAM_ID, msg.streamId));
+          sequence.push(msg);
+          break;
+        case 'publish':
+        case 'play': {
+          const name = cmd.args[0];
+          if (typeof name !== 'string' || name === '') throw new BadRequestError(`${cmd.name} without a stream name`);
+          this.role = cmd.name === 'publish' ? 'publish' : 'play';
+          this.clientStreamId = msg.streamId;
+          if (this.role === 'play') this.client.send(onStatusMessage(msg.streamId, STATUS.playReset));
+          return { role: this.role, tcUrl: connect.tcUrl, streamName: name, connect: connect.msg, sequence, start: msg };
+        }
+        case 'getStreamLength':
+        case '_result':
+        case '_error':
+        case 'deleteStream':
+        case 'closeStream':
+          break;
+        default:
+          // releaseStream, FCPublish, FCSubscribe, custom calls: answered here, replayed later.
+          if (cmd.tid > 0) this.client.send(resultMessage(cmd.tid, undefined, msg.streamId));
+          sequence.push(msg);
+      }
+    }
+  }
+
+  /** Pick → connect → handshake → replay, failing over once when the origin is unreachable. */
+  private async connectOrigin(setup: RecordedSetup, streamUrl: string): Promise<{ origin: OriginRecord; originStreamId: number }> {
+    const avoid: string[] = [];
+    for (let attempt = 1; ; attempt++) {
+      const { origin } = await this.deps.registry.pick(streamUrl, { protocol: 'rtmp', avoid });
+      if (this.closed) throw this.abortError ?? new Error('session closed');
+      const ep = resolveEndpoint(origin, 'rtmp');
+      let link: OriginLink | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
+      try {
+        if (!ep) throw new OriginUnreachableError(`origin ${origin.id} has no RTMP endpoint`);
+        const socket = await connectOrigin(ep, this.timeouts.originConnectMs);
+        link = new OriginLink(socket, SETUP_READER_LIMITS, SETUP_HIGH_WATER);
+        this.origin = link;
+        if (this.closed) throw this.abortError ?? new Error('session closed');
+        timer = setTimeout(() => {
+          timedOut = true;
+          link?.close();
+        }, this.timeouts.originSetupMs);
+        await link.handshake();
+        const r = await link.replay(setup);
+        clearTimeout(timer);
+        this.log = this.log.child({ origin: origin.id });
+        this.log.info({ endpoint: formatHostPort(ep.host, ep.port), serverId: r.serverId, originStreamId: r.originStreamId }, 'origin accepted the session');
+        return { origin, originStreamId: r.originStreamId };
+      } catch (raw) {
+        clearTimeout(timer);
+        link?.close();
+        this.origin = undefined;
+        let err = raw;
+        if (timedOut) {
+          err = raw instanceof OriginUnreachableError
+            ? new OriginUnreachableError(`origin ${origin.id} did not complete the handshake within ${this.timeouts.originSetupMs} ms`)
+            : new OriginRejectedError(`origin ${origin.id} did not accept ${setup.role} within ${this.timeouts.originSetupMs} ms`);
+        }
+        if (this.closed) throw err;
+        if (!(err instanceof OriginUnreachableError)) throw err;
+        this.log.warn({ origin: origin.id, attempt, err: errorMessage(err) }, 'origin unreachable, reporting it');
+        await this.deps.registry.reportFailure(origin.id, streamUrl, errorMessage(err)).catch((e: unknown) => {
+          this.log.warn({ err: errorMessage(e) }, 'could not report the origin failure');
+        });
+        avoid.push(origin.id);
+        if (attempt >= ORIGIN_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private startRelay(setup: RecordedSetup, originStreamId: number): void {
+    if (this.closed) return;
+    const origin = this.origin!.conn;
+    const client = this.client;
+    // Each side reads the other's chunking unchanged, so each is told the other's chunk size.
+    client.setChunkSize(origin.reader.chunkSize);
+    origin.setChunkSize(client.reader.chunkSize);
+    if (setup.role === 'publish') {
+      client.send(
+        onStatusMessage(this.clientStreamId, { code: 'NetStream.Publish.Start', description: 'Started publishing stream.' }, 'onFCPublish'),
+        onStatusMessage(this.clientStreamId, STATUS.publishStart),
+      );
+    } else {
+      client.send(onStatusMessage(this.clientStreamId, STATUS.playStart));
+    }
+    if (client.reader.midChunk || origin.reader.midChunk) throw new ChunkError('hand-over inside a chunk');
+    const c = this.clientStreamId;
+    const mapped = c !== 0 && c !== originStreamId;
+    const toOrigin = new ChunkRelay({
+      sender: client.reader.snapshot(),
+      receiver: origin.writer.written.values(),
+      chunkSize: client.reader.chunkSize,
+      streamIds: mapped ? new Map([[c, originStreamId]]) : undefined,
+      maxChunkStreams: RELAY_MAX_CHUNK_STREAMS,
+    });
+    const toClient = new ChunkRelay({
+      sender: origin.reader.snapshot(),
+      receiver: client.writer.written.values(),
+      chunkSize: origin.reader.chunkSize,
+      streamIds: mapped ? new Map([[originStreamId, c]]) : undefined,
+      maxChunkStreams: RELAY_MAX_CHUNK_STREAMS,
+    });
+    const restClient = client.detach();
+    const restOrigin = origin.detach();
+    this.relaying = true;
+    this.metrics.active.inc({ role: setup.role });
+    this.metrics.sessions.inc({ role: setup.role });
+    this.metrics.setupSeconds.observe({ role: setup.role }, (performance.now() - this.acceptedAt) / 1000);
+    this.log.info('RTMP start streaming');
+    this.pipe(client.socket, origin.socket, toOrigin, restClient, 'in');
+    this.pipe(origin.socket, client.socket, toClient, restOrigin, 'out');
+    const tick = Math.max(50, Math.min(5_000, this.timeouts.idleMs / 4));
+    this.idleTimer = setInterval(() => this.checkIdle(), tick);
+    this.idleTimer.unref();
+  }
+
+  private checkIdle(): void {
+    this.flushBytes();
+    const moved = this.bytesIn + this.bytesOut;
+    const now = performance.now();
+    if (moved !== this.lastMoved) {
+      this.lastMoved = moved;
+      this.lastMoveAt = now;
+    } else if (now - this.lastMoveAt >= this.timeouts.idleMs) {
+      this.metrics.failures.inc({ reason: IDLE_TIMEOUT });
+      this.close(`idle for ${this.timeouts.idleMs} ms`);
+    }
+  }
+
+  private lastMoveAt = performance.now();
+
+  private flushBytes(): void {
+    if (this.bytesIn !== this.flushedIn) this.metrics.bytes.inc({ direction: 'in' }, this.bytesIn - this.flushedIn);
+    if (this.bytesOut !== this.flushedOut) this.metrics.bytes.inc({ direction: 'out' }, this.bytesOut - this.flushedOut);
+    this.flushedIn = this.bytesIn;
+    this.flushedOut = this.bytesOut;
+  }
+
+  /** Forwards src → dst through the relay (raw once it needs no rewriting), with backpressure. */
+  private pipe(src: Socket, dst: Socket, relay: ChunkRelay, initial: Buffer, dir: 'in' | 'out'): void {
+    let raw = false;
+    let waiting = false;
+    const resume = () => {
+      waiting = false;
+      if (!this.closed) src.resume();
+    };
+    const forward = (buf: Buffer) => {
+      if (dir === 'in') this.bytesIn += buf.length;
+      else this.bytesOut += buf.length;
+      let ok: boolean;
+      if (raw) {
+        ok = dst.write(buf);
+      } else {
+        let pieces: Buffer[];
+        try {
+          pieces = relay.process(buf);
+        } catch (err) {
+          this.fail(err);
+          return;
+        }
+        raw = relay.passThrough;
+        if (pieces.length === 1) {
+          ok = dst.write(pieces[0]!);
+        } else {
+          dst.cork();
+          ok = true;
+          for (const p of pieces) ok = dst.write(p);
+          dst.uncork();
+        }
+      }
+      if (!ok && !waiting) {
+        waiting = true;
+        src.pause();
+        dst.once('drain', resume);
+      }
+    };
+    const prefix = relay.prefix();
+    for (const p of prefix) dst.write(p);
+    if (initial.length > 0) forward(initial);
+    src.on('data', forward);
+    const name = dir === 'in' ? 'client' : 'origin';
+    src.on('end', () => this.close(`${name} closed`));
+    src.on('close', () => this.close(`${name} closed`));
+    src.on('error', (err) => this.close(`${name} error: ${err.message}`));
+    if (!waiting) src.resume();
+  }
+
+  /** Ends the session after an error: tells an identified client why, then closes. */
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    const code = errorCode(err) ?? 'SRSP_ERR_INTERNAL';
+    const reason = errorMessage(err);
+    const peerGone = code === PEER_CLOSED;
+    this.metrics.failures.inc({ reason: code });
+    if (peerGone) this.log.debug({ code, reason }, 'RTMP peer is closed');
+    else this.log.warn({ code, reason }, 'RTMP session failed');
+    if (this.role && !this.relaying && !this.client.socket.destroyed && !peerGone) {
+      const info = this.role === 'publish'
+        ? { level: 'error', code: 'NetStream.Publish.BadName', description: reason }
+        : { level: 'error', code: 'NetStream.Play.StreamNotFound', description: reason };
+      this.client.send(onStatusMessage(this.clientStreamId, info));
+      this.close(reason, true);
+      return;
+    }
+    this.close(reason, !this.client.socket.destroyed);
+  }
+
+  /** Idempotent; `linger` lets queued bytes (an error status) reach the client first. */
+  close(reason: string, linger = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.setupTimer);
+    clearInterval(this.idleTimer);
+    this.flushBytes();
+    if (this.relaying && this.role) this.metrics.active.dec({ role: this.role });
+    this.log.info({ reason, bytesIn: this.bytesIn, bytesOut: this.bytesOut }, 'RTMP session closed');
+    this.origin?.close();
+    const socket = this.client.socket;
+    if (linger && !socket.destroyed) {
+      socket.end();
+      setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+    } else {
+      socket.destroy();
+    }
+    try {
+      this.onClosed(this);
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'session close listener failed');
+    }
+  }
+}
+
+function tcUrlOf(cmd: Command): string {
+  const o = cmd.object;
+  if (o && typeof o === 'object' && !Array.isArray(o) && !(o instanceof Date) && 'tcUrl' in o) {
+    const t = (o as Record<string, unknown>).tcUrl;
+    if (typeof t === 'string') return t;
+  }
+  return '';
+}

@@ -1,0 +1,268 @@
+import { resolveEndpoint, type OriginRecord } from '@srs-proxy/balancer';
+import type { RegistryClient } from '@srs-proxy/bus';
+import { errorCode, errorMessage, withSpan, type Logger } from '@srs-proxy/runtime';
+import { NoSrtEndpointError, OriginRejectedError, ORIGIN_TIMEOUT, ORIGIN_UNREACHABLE } from './errors.ts';
+import type { RelayCounters, SessionResult, SrtMetrics } from './metrics.ts';
+import { OriginLink } from './origin-link.ts';
+import { buildInductionRequest, buildRejection, RejectReason, srtHsOf, withCookie, type Handshake } from './srt/handshake.ts';
+import type { StreamIdInfo, SrtMode } from './srt/stream-id.ts';
+
+/** What a session needs from the edge that owns it. */
+export interface SessionHost {
+  readonly registry: RegistryClient;
+  readonly counters: RelayCounters;
+  readonly metrics: SrtMetrics;
+  readonly options: SessionOptions;
+  /** Microseconds since the listener started, for handshakes we originate. */
+  timestamp(): number;
+  sendToCaller(msg: Buffer, port: number, address: string): void;
+  /** Registers the established session under the origin's socket id; false on a collision. */
+  established(session: SrtSession): boolean;
+  /** Releases every index entry of the session; called exactly once. */
+  released(session: SrtSession, reason: string, rejection: Buffer | undefined): void;
+}
+
+export interface SessionOptions {
+  handshakeTimeoutMs: number;
+  handshakeRetryMs: number;
+  connectTimeoutMs: number;
+  udpBufferBytes: number;
+}
+
+export type SessionState = 'connecting' | 'established' | 'closed';
+
+/** A setup failure, with the rejection reason the caller receives. */
+class SetupFailure extends Error {
+  constructor(
+    readonly reason: number,
+    override readonly cause: unknown,
+  ) {
+    super(errorMessage(cause));
+  }
+}
+
+/**
+ * One SRT caller relayed to one origin: picks the origin, replays the caller's handshake against
+ * it (retrying once on another origin when the first one stays silent), answers the caller with
+ * the origin's response so socket ids, sequence numbers and latency are the origin's, then relays
+ * datagrams unchanged both ways until shutdown, idle timeout or an origin error.
+ */
+export class SrtSession {
+  state: SessionState = 'connecting';
+  /** The origin's socket id, the destination of every caller datagram once established. */
+  originSocketId = 0;
+  origin: OriginRecord | undefined;
+  /** Bumped per relayed datagram; the idle sweep compares it between ticks. */
+  activity = 0;
+  /** `activity` as the idle sweep last saw it. */
+  seenActivity = 0;
+  lastActiveAt: number;
+  private link: OriginLink | undefined;
+  /** The answer sent to the caller, re-sent verbatim for retransmitted conclusions. */
+  private response: Buffer | undefined;
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly host: SessionHost,
+    readonly log: Logger,
+    readonly callerAddress: string,
+    readonly callerPort: number,
+    /** The caller's conclusion, parsed and raw (replayed byte for byte but for the cookie). */
+    readonly conclusion: Handshake,
+    private readonly conclusionRaw: Buffer,
+    readonly info: StreamIdInfo,
+    readonly streamUrl: string,
+    now: number,
+  ) {
+    this.lastActiveAt = now;
+  }
+
+  get callerSocketId(): number {
+    return this.conclusion.socketId;
+  }
+
+  get mode(): SrtMode {
+    return this.info.mode;
+  }
+
+  /** True while the session holds an origin socket. */
+  get linked(): boolean {
+    return this.link !== undefined;
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Sets the session up; never throws (every failure closes this session only). */
+  async start(): Promise<void> {
+    let result: SessionResult = 'failed';
+    try {
+      result = await withSpan('srt.session.setup', { 'srt.mode': this.mode, 'srt.stream_url': this.streamUrl, 'srt.caller': `${this.callerAddress}:${this.callerPort}` }, async (span) => {
+        const r = await this.setup();
+        span.setAttribute('srt.result', r);
+        if (this.origin) span.setAttribute('srt.origin', this.origin.id);
+        return r;
+      });
+    } catch (err) {
+      if (this.closed) {
+        result = 'aborted';
+      } else {
+        const failure = err instanceof SetupFailure ? err : new SetupFailure(RejectReason.DOWN, err);
+        this.log.warn({ code: errorCode(failure.cause), err: failure.message, stream: this.streamUrl }, 'SRT session setup failed');
+        this.reject(failure.reason, `setup failed: ${failure.message}`);
+      }
+    } finally {
+      this.host.metrics.setupDone(this.mode, result, (performance.now() - this.startedAt) / 1000);
+    }
+  }
+
+  private async setup(): Promise<SessionResult> {
+    const avoid: string[] = [];
+    for (let attempt = 0; ; attempt++) {
+      let picked: OriginRecord;
+      try {
+        picked = (await this.host.registry.pick(this.streamUrl, avoid.length ? { protocol: 'srt', avoid } : { protocol: 'srt' })).origin;
+      } catch (err) {
+        // No origin for the stream, or the registry is unreachable: the service is down for it.
+        throw new SetupFailure(RejectReason.DOWN, err);
+      }
+      if (this.closed) return 'aborted';
+      this.origin = picked;
+      let endpoint: { host: string; port: number } | undefined;
+      try {
+        endpoint = resolveEndpoint(picked, 'srt');
+      } catch (err) {
+        throw new SetupFailure(RejectReason.DOWN, err);
+      }
+      if (!endpoint) throw new SetupFailure(RejectReason.DOWN, new NoSrtEndpointError(`origin ${picked.id} has no SRT endpoint`));
+      try {
+        const answer = await this.handshakeWith(endpoint.host, endpoint.port);
+        if (answer === undefined) return 'aborted';
+        return answer;
+      } catch (err) {
+        if (this.closed) return 'aborted';
+        if (err instanceof SetupFailure) throw err;
+        const code = errorCode(err);
+        const silent = code === ORIGIN_TIMEOUT || code === ORIGIN_UNREACHABLE;
+        if (!silent) throw new SetupFailure(RejectReason.GW, err);
+        // The origin is dead or unreachable: tell the registry (which re-places the stream), then
+        // retry once on a fresh pick. Reporting runs alongside the retry; its own timeout bounds it.
+        this.host.registry.reportFailure(picked.id, this.streamUrl, errorMessage(err)).catch((e: unknown) => {
+          this.log.warn({ err: errorMessage(e), origin: picked.id }, 'could not report the origin failure to the registry');
+        });
+        if (attempt >= 1) throw new SetupFailure(code === ORIGIN_TIMEOUT ? RejectReason.TIMEOUT : RejectReason.DOWN, err);
+        this.log.warn({ origin: picked.id, err: errorMessage(err) }, 'origin did not complete the SRT handshake; failing over');
+        this.host.metrics.failover();
+        avoid.push(picked.id);
+      }
+    }
+  }
+
+  /** One attempt against one origin; undefined when the session was closed meanwhile. */
+  private async handshakeWith(host: string, port: number): Promise<SessionResult | undefined> {
+    const opts = this.host.options;
+    const link = new OriginLink(host, port, opts.udpBufferBytes);
+    this.link = link;
+    try {
+      await link.connect(opts.connectTimeoutMs);
+      if (this.closed) return undefined;
+      const induction = buildInductionRequest({
+        socketId: this.conclusion.socketId,
+        initialSequence: this.conclusion.initialSequence,
+        mtu: this.conclusion.mtu,
+        flowWindow: this.conclusion.flowWindow,
+        peerIp: this.conclusion.peerIp,
+        timestamp: this.host.timestamp(),
+      });
+      const answer = await link.handshake(induction, this.conclusionRaw, this.conclusion.socketId, {
+        retryMs: opts.handshakeRetryMs,
+        timeoutMs: opts.handshakeTimeoutMs,
+      });
+      if (this.closed) return undefined;
+      // The caller checks nothing in our cookie's place, but hands back what we gave it: keep ours.
+      const toCaller = withCookie(answer.raw, this.conclusion.cookie);
+      if (answer.rejected) {
+        this.log.info({ origin: this.origin?.id, code: answer.type - 1000 }, 'origin rejected the SRT caller; forwarding the rejection');
+        this.response = toCaller;
+        this.host.sendToCaller(toCaller, this.callerPort, this.callerAddress);
+        this.close(`origin rejected (${answer.type - 1000})`, toCaller);
+        return 'rejected';
+      }
+      this.originSocketId = answer.socketId;
+      if (!this.host.established(this)) {
+        throw new SetupFailure(RejectReason.RESOURCE, new OriginRejectedError(0, `origin socket id ${answer.socketId} already in use for this caller`));
+      }
+      this.response = toCaller;
+      this.state = 'established';
+      link.relay(this.fromOrigin, (err) => this.close(`origin socket error: ${err.message}`));
+      this.host.sendToCaller(toCaller, this.callerPort, this.callerAddress);
+      let latency: number | undefined;
+      try {
+        latency = srtHsOf(this.conclusion)?.recvLatencyMs;
+      } catch {
+        latency = undefined;
+      }
+      this.log.info(
+        { origin: this.origin?.id, originAddr: `${host}:${port}`, callerSocket: this.callerSocketId, originSocket: answer.socketId, latencyMs: latency },
+        'SRT session established',
+      );
+      return 'established';
+    } catch (err) {
+      link.close();
+      if (this.link === link) this.link = undefined;
+      throw err;
+    }
+  }
+
+  /** A retransmitted conclusion from the caller: answer again from cache, or absorb while in flight. */
+  conclusionAgain(): void {
+    this.host.counters.absorbed++;
+    if (this.response !== undefined) this.host.sendToCaller(this.response, this.callerPort, this.callerAddress);
+  }
+
+  /** Hot path: a datagram from the caller addressed to the origin's socket id. */
+  fromCaller(msg: Buffer): void {
+    const c = this.host.counters;
+    c.callerPackets++;
+    c.callerBytes += msg.length;
+    this.activity++;
+    this.link!.send(msg);
+    // SRT shutdown (control type 5): forwarded, then the session ends.
+    if (msg[0] === 0x80 && msg[1] === 0x05) this.close('caller shutdown');
+  }
+
+  /** Hot path: a datagram from the origin, always for this caller. */
+  private readonly fromOrigin = (msg: Buffer): void => {
+    const c = this.host.counters;
+    c.originPackets++;
+    c.originBytes += msg.length;
+    this.activity++;
+    if (msg[0] === 0x80 && msg[1] === 0 && msg[2] === 0 && msg[3] === 0) {
+      // A late duplicate of the origin's conclusion response: the caller gets our cached copy.
+      if (this.response !== undefined) this.host.sendToCaller(this.response, this.callerPort, this.callerAddress);
+      return;
+    }
+    this.host.sendToCaller(msg, this.callerPort, this.callerAddress);
+    if (msg[0] === 0x80 && msg[1] === 0x05) this.close('origin shutdown');
+  };
+
+  /** Answers the caller with an SRT rejection and closes. */
+  reject(reason: number, why: string): void {
+    const rejection = buildRejection(this.conclusion, reason, this.host.timestamp());
+    this.host.sendToCaller(rejection, this.callerPort, this.callerAddress);
+    this.close(why, rejection);
+  }
+
+  /** Idempotent; releases the origin socket and every index entry, logs once. */
+  close(reason: string, rejection?: Buffer): void {
+    if (this.state === 'closed') return;
+    const wasEstablished = this.state === 'established';
+    this.state = 'closed';
+    this.link?.close();
+    this.link = undefined;
+    this.host.released(this, reason, rejection);
+    this.log.info({ reason, established: wasEstablished, stream: this.streamUrl }, 'SRT session closed');
+  }
+}
+
