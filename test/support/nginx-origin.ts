@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { freeTcpPort } from './ports.ts';
+import { tcpOpen } from './servers.ts';
 import { requireBinary, spawnProcess, waitFor, type Spawned } from './process.ts';
 import { newOriginIdentity, type HeartbeatBody } from './heartbeat.ts';
 
@@ -25,17 +25,6 @@ export interface NginxOrigin {
   /** An SRS-style heartbeat body that registers this origin with the proxy. */
   heartbeatBody(): HeartbeatBody;
   stop(): Promise<void>;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /**
@@ -109,7 +98,7 @@ http {
     await waitFor(
       async () => {
         if (proc.child.exitCode !== null) throw new Error(`nginx exited with ${proc.child.exitCode}`);
-        return (await portOpen(rtmpPort)) && (await portOpen(httpPort));
+        return (await tcpOpen(rtmpPort)) && (await tcpOpen(httpPort));
       },
       { timeoutMs: 10_000, what: 'nginx origin' },
     );

@@ -9,7 +9,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-function tcpOpen(port: number): Promise<boolean> {
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+export function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     s.once('connect', () => {

@@ -52,6 +52,7 @@ test('handler errors come back typed and never kill the subscription', async (t)
   server.serve('t.sync-throw', ((() => {
     throw new Error('sync boom');
   }) as unknown) as () => Promise<unknown>);
+  await server.ping();
 
   await assert.rejects(client.request('t.fail', { mode: 'no-origin' }, { timeoutMs: 2000 }), (err: unknown) => {
     assert.ok(err instanceof RemoteError);
@@ -176,6 +177,7 @@ test('reconnects after a nats-server restart and serves again', async (t) => {
   const server = await transport(t, url);
   const client = await transport(t, url);
   server.serve('t.r', async () => 'pong', { queue: REGISTRY_QUEUE });
+  await server.ping(); // the SUB reached the server before anyone asks
   assert.equal(await client.request('t.r', {}, { timeoutMs: 2000 }), 'pong');
 
   await proc.stop();

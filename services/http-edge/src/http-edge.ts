@@ -4,7 +4,7 @@ import {
   listenTcp, withSpan, sessionLogger, RateLimitedLog, errorCode, errorMessage,
   type ConfigOf, type Logger,
 } from '@srs-proxy/runtime';
-import { resolveEndpoint, formatHostPort, type Endpoint, type HlsSession, type HttpStreamUrl, type OriginRecord } from '@srs-proxy/balancer';
+import { resolveEndpoint, formatHostPort, NO_ORIGIN, type Endpoint, type HlsSession, type HttpStreamUrl, type OriginRecord } from '@srs-proxy/balancer';
 import type { EdgeDeps } from '@srs-proxy/bus';
 import type { httpEdgeSchema } from './config.ts';
 import { route, streamKeyOf, plausibleSpbhid, type Route, type StreamKind } from './route.ts';
@@ -286,8 +286,16 @@ export class HttpEdge {
     const headers = originRequestHeaders(req.headers, { clientIp: req.socket.remoteAddress, forRewrite: isDocument(kind) });
     const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
     let avoid: string[] | undefined;
+    let lastFailure: OriginUnreachableError | undefined;
     for (let attempt = 0; ; attempt++) {
-      const origin = await this.pickOrigin(target, avoid);
+      let origin: OriginRecord;
+      try {
+        origin = await this.pickOrigin(target, avoid);
+      } catch (err) {
+        // No other origin to fail over to: the client hears about the unreachable one.
+        if (lastFailure && errorCode(err) === NO_ORIGIN) throw lastFailure;
+        throw err;
+      }
       const ep = resolveEndpoint(origin, 'http');
       if (!ep) throw new OriginUnreachableError(`origin ${origin.id} has no http endpoint`);
       try {
@@ -300,7 +308,8 @@ export class HttpEdge {
         await this.deps.registry.reportFailure(origin.id, target.streamUrl, reason).catch((e: unknown) => {
           this.log.warn({ err: errorMessage(e) }, 'could not report origin failure to the registry');
         });
-        if (attempt >= 1) throw OriginClient.unreachable(ep, err);
+        lastFailure = OriginClient.unreachable(ep, err);
+        if (attempt >= 1) throw lastFailure;
         this.m.failovers.inc();
         avoid = [origin.id];
       }
@@ -365,7 +374,10 @@ export class HttpEdge {
       res.destroy();
       return;
     }
-    res.writeHead(status, { ...(kind === 'static' ? {} : CORS_HEADERS), 'content-type': TEXT, 'cache-control': 'no-store' }).end(`${text}\n`);
+    const body = `${text}\n`;
+    res
+      .writeHead(status, { ...(kind === 'static' ? {} : CORS_HEADERS), 'content-type': TEXT, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
+      .end(body);
   }
 }
 

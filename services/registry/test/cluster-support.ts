@@ -16,10 +16,10 @@ export interface RegistryProcess {
 }
 
 /** Spawns a cluster-mode registry (Redis balancer, NATS bus) and waits until /readyz passes. */
-export async function spawnRegistry(opts: { natsUrl: string; redisPort: number; env?: Record<string, string> }): Promise<RegistryProcess> {
+export async function spawnRegistry(opts: { natsUrl: string; redisPort: number; env?: Record<string, string>; nodeArgs?: string[] }): Promise<RegistryProcess> {
   const systemPort = await freeTcpPort();
   const opsPort = await freeTcpPort();
-  const proc = spawnProcess(process.execPath, ['--import', 'tsx', FIXTURE], {
+  const proc = spawnProcess(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', FIXTURE], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

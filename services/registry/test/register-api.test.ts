@@ -136,7 +136,8 @@ test('versions, cluster views and the Go-style 404', async (t) => {
 test('bearer token: unauthenticated registers are 401 and change nothing', async (t) => {
   const r = await startTestRegistry({ env: { PROXY_HTTP_API_AUTH_TOKEN: 's3cret-token' } });
   t.after(() => r.close());
-  for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 's3cret-token' }, { authorization: 'Basic czNjcmV0LXRva2Vu' }]) {
+  const headerSets: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong' }, { authorization: 's3cret-token' }, { authorization: 'Basic czNjcmV0LXRva2Vu' }];
+  for (const headers of headerSets) {
     const res = await http(r.port, { path: REGISTER, headers, body: SRS7_UPSTREAM_EXAMPLE });
     assert.equal(res.status, 401, JSON.stringify(headers));
     assert.equal(res.json().code, 401);

@@ -2,7 +2,7 @@ import { request as httpRequest, Agent } from 'node:http';
 import { Writable } from 'node:stream';
 import { createBalancer, type Balancer, type BalancerOptions } from '@srs-proxy/balancer';
 import { InprocTransport, type BusTransport } from '@srs-proxy/bus';
-import { createLogger, createMetricsRegistry, readConfig, type Logger } from '@srs-proxy/runtime';
+import { createLogger, createMetricsRegistry, readConfig, type Logger, type Registry } from '@srs-proxy/runtime';
 import { RegistryService, registrySchema, type RegistryTimers } from '../src/index.ts';
 
 /** The exact SRS 7 heartbeat captured from a real origin (spec 3.7). */
@@ -27,6 +27,7 @@ export interface TestRegistry {
   bus: BusTransport;
   logs: LogCapture;
   logger: Logger;
+  metrics: Registry;
   port: number;
   close(): Promise<void>;
 }
@@ -48,10 +49,11 @@ export async function startTestRegistry(opts: {
   await balancer.init();
   const bus = opts.bus ?? new InprocTransport();
   const config = { ...readConfig(registrySchema, { PROXY_SYSTEM_API: '127.0.0.1:0', ...opts.env }), originTtlMs };
-  const registry = new RegistryService({ logger, metrics: createMetricsRegistry(), balancer, bus, now: opts.now, timers: opts.timers }, config);
+  const metrics = createMetricsRegistry();
+  const registry = new RegistryService({ logger, metrics, balancer, bus, now: opts.now, timers: opts.timers }, config);
   await registry.start();
   return {
-    registry, balancer, bus, logs, logger, port: registry.systemApiPort,
+    registry, balancer, bus, logs, logger, metrics, port: registry.systemApiPort,
     async close() {
       await registry.close('test done');
       if (!opts.balancer) await balancer.close();
@@ -97,4 +99,11 @@ export function http(port: number, req: { method?: string; path: string; headers
 export async function stateOf(balancer: Balancer): Promise<string> {
   const origins = await balancer.listOrigins();
   return JSON.stringify(origins.map((o) => o.origin).sort((a, b) => a.id.localeCompare(b.id)));
+}
+
+/** Value of one sample of a metric (`name{label="x"}`), 0 when absent. */
+export async function metricValue(metrics: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = await metrics.getSingleMetric(name)?.get();
+  const v = m?.values.find((s) => Object.entries(labels).every(([k, val]) => s.labels[k] === val));
+  return v?.value ?? 0;
 }

@@ -88,6 +88,11 @@ export class RelaySession {
     });
   }
 
+  /** Receive handlers on the upstream socket: exactly one for the session's whole life. */
+  upstreamHandlers(): number {
+    return this.upstream.listenerCount('message');
+  }
+
   /** The local port of the upstream socket (what the origin sees), once connected. */
   upstreamPort(): number | undefined {
     try {

@@ -10,7 +10,7 @@ export const srtEdgeSchema = {
   handshakeTimeout: f.duration('PROXY_SRT_HANDSHAKE_TIMEOUT', '1s',
     'How long one origin may take to complete the SRT handshake before the session fails over to another origin. Two attempts must fit in a libsrt caller\'s 3 s connect timeout.'),
   idleTimeout: f.duration('PROXY_SRT_IDLE_TIMEOUT', '30s',
-    'A session with no datagram in either direction for this long is closed. libsrt sends keepalives every second and gives up after 5 s (SRS: 10 s) of silence, so 30 s only collects sessions both ends abandoned.'),
+    'A session whose caller sent no datagram for this long is closed (both peers get an SRT shutdown). Connected libsrt callers send at least a keepalive every second and give up on their own after 5 s of silence, so 30 s only collects callers that vanished.'),
   cookieSecret: f.secret('PROXY_SRT_COOKIE_SECRET',
     'Secret for the SRT SYN cookies. Set the same value on replicas that share one UDP address; empty: random per process.'),
 } as const;

@@ -33,10 +33,19 @@ export class RelayCounters {
   /** Retransmitted conclusions answered from cache or absorbed while the origin handshake runs. */
   absorbed = 0;
   inductions = 0;
+  /** Conclusions that opened a session. */
+  sessionsOpened = 0;
   readonly drops = new Map<DropReason, number>();
 
   drop(reason: DropReason): void {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+  }
+
+  /** Datagrams from callers the edge has dealt with, one way or another (tests, debugging). */
+  get handled(): number {
+    let n = this.callerPackets + this.absorbed + this.inductions + this.sessionsOpened;
+    for (const v of this.drops.values()) n += v;
+    return n;
   }
 }
 

@@ -5,6 +5,7 @@ import { NoSrtEndpointError, OriginRejectedError, ORIGIN_TIMEOUT, ORIGIN_UNREACH
 import type { RelayCounters, SessionResult, SrtMetrics } from './metrics.ts';
 import { OriginLink } from './origin-link.ts';
 import { buildInductionRequest, buildRejection, RejectReason, srtHsOf, withCookie, type Handshake } from './srt/handshake.ts';
+import { buildShutdown } from './srt/packet.ts';
 import type { StreamIdInfo, SrtMode } from './srt/stream-id.ts';
 
 /** What a session needs from the edge that owns it. */
@@ -52,11 +53,15 @@ export class SrtSession {
   /** The origin's socket id, the destination of every caller datagram once established. */
   originSocketId = 0;
   origin: OriginRecord | undefined;
-  /** Bumped per relayed datagram; the idle sweep compares it between ticks. */
+  /** Bumped per datagram from the caller; the idle sweep compares it between ticks. */
   activity = 0;
   /** `activity` as the idle sweep last saw it. */
   seenActivity = 0;
   lastActiveAt: number;
+  /** Why the session ended (set once, on close). */
+  closeReason: string | undefined;
+  /** Conclusion → answer sent, in ms; set when the setup ends. */
+  setupMs: number | undefined;
   private link: OriginLink | undefined;
   /** The answer sent to the caller, re-sent verbatim for retransmitted conclusions. */
   private response: Buffer | undefined;
@@ -109,11 +114,12 @@ export class SrtSession {
         result = 'aborted';
       } else {
         const failure = err instanceof SetupFailure ? err : new SetupFailure(RejectReason.DOWN, err);
-        this.log.warn({ code: errorCode(failure.cause), err: failure.message, stream: this.streamUrl }, 'SRT session setup failed');
+        this.log.warn({ code: errorCode(failure.cause), err: failure.message }, 'SRT session setup failed');
         this.reject(failure.reason, `setup failed: ${failure.message}`);
       }
     } finally {
-      this.host.metrics.setupDone(this.mode, result, (performance.now() - this.startedAt) / 1000);
+      this.setupMs = performance.now() - this.startedAt;
+      this.host.metrics.setupDone(this.mode, result, this.setupMs / 1000);
     }
   }
 
@@ -195,6 +201,7 @@ export class SrtSession {
       }
       this.response = toCaller;
       this.state = 'established';
+      this.setupMs = performance.now() - this.startedAt;
       link.relay(this.fromOrigin, (err) => this.close(`origin socket error: ${err.message}`));
       this.host.sendToCaller(toCaller, this.callerPort, this.callerAddress);
       let latency: number | undefined;
@@ -204,7 +211,10 @@ export class SrtSession {
         latency = undefined;
       }
       this.log.info(
-        { origin: this.origin?.id, originAddr: `${host}:${port}`, callerSocket: this.callerSocketId, originSocket: answer.socketId, latencyMs: latency },
+        {
+          origin: this.origin?.id, originAddr: `${host}:${port}`, callerSocket: this.callerSocketId, originSocket: answer.socketId,
+          latencyMs: latency, setupMs: Math.round(this.setupMs),
+        },
         'SRT session established',
       );
       return 'established';
@@ -229,7 +239,7 @@ export class SrtSession {
     this.activity++;
     this.link!.send(msg);
     // SRT shutdown (control type 5): forwarded, then the session ends.
-    if (msg[0] === 0x80 && msg[1] === 0x05) this.close('caller shutdown');
+    if (msg[0] === 0x80 && msg[1] === 0x05) this.close('caller shutdown', undefined, false);
   }
 
   /** Hot path: a datagram from the origin, always for this caller. */
@@ -237,14 +247,13 @@ export class SrtSession {
     const c = this.host.counters;
     c.originPackets++;
     c.originBytes += msg.length;
-    this.activity++;
     if (msg[0] === 0x80 && msg[1] === 0 && msg[2] === 0 && msg[3] === 0) {
       // A late duplicate of the origin's conclusion response: the caller gets our cached copy.
       if (this.response !== undefined) this.host.sendToCaller(this.response, this.callerPort, this.callerAddress);
       return;
     }
     this.host.sendToCaller(msg, this.callerPort, this.callerAddress);
-    if (msg[0] === 0x80 && msg[1] === 0x05) this.close('origin shutdown');
+    if (msg[0] === 0x80 && msg[1] === 0x05) this.close('origin shutdown', undefined, false);
   };
 
   /** Answers the caller with an SRT rejection and closes. */
@@ -254,15 +263,25 @@ export class SrtSession {
     this.close(why, rejection);
   }
 
-  /** Idempotent; releases the origin socket and every index entry, logs once. */
-  close(reason: string, rejection?: Buffer): void {
+  /**
+   * Idempotent; releases the origin socket and every index entry, logs once. An established
+   * session that ends for any reason but a peer's own shutdown tells both peers with an SRT
+   * shutdown, so they reconnect at once instead of waiting out their idle timeout.
+   */
+  close(reason: string, rejection?: Buffer, notifyPeers = true): void {
     if (this.state === 'closed') return;
     const wasEstablished = this.state === 'established';
     this.state = 'closed';
+    this.closeReason = reason;
+    if (wasEstablished && notifyPeers) {
+      const ts = this.host.timestamp();
+      this.link?.send(buildShutdown(this.originSocketId, ts));
+      this.host.sendToCaller(buildShutdown(this.callerSocketId, ts), this.callerPort, this.callerAddress);
+    }
     this.link?.close();
     this.link = undefined;
     this.host.released(this, reason, rejection);
-    this.log.info({ reason, established: wasEstablished, stream: this.streamUrl }, 'SRT session closed');
+    this.log.info({ reason, established: wasEstablished }, 'SRT session closed');
   }
 }
 

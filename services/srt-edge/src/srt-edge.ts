@@ -237,6 +237,7 @@ export class SrtEdge implements SessionHost {
     this.sessions.add(session);
     this.byCaller.set(key, session);
     this.perIp.set(rinfo.address, fromIp + 1);
+    this.counters.sessionsOpened++;
     this.metrics.opened(info.mode);
     log.info({ callerSocket: hs.socketId, user: info.params.find(([k]) => k === 'u')?.[1] }, 'SRT conclusion received; connecting to origin');
     void session.start();

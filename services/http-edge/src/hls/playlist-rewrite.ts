@@ -42,7 +42,7 @@ type Ctx = Omit<TagContext, 'separator'>;
  * Rewrites the `URI="…"` attribute of one attribute list. Returns undefined when the list is
  * malformed (unterminated quote), so the caller keeps the line as it was.
  */
-function rewriteAttributeList(list: string, ctx: TagContext, counts: PlaylistRewrite): string | undefined {
+function rewriteAttributeList(list: string, ctx: TagContext, counts: { tagged: number; foreign: number }): string | undefined {
   let out = '';
   let i = 0;
   while (i < list.length) {
@@ -101,11 +101,15 @@ export function rewritePlaylist(text: string, ctx: Ctx): PlaylistRewrite {
       if (colon < 0) continue;
       const tag = line.slice(line.indexOf('#') + 1, colon).trim();
       if (!URI_TAGS.has(tag) || !line.includes('URI=')) continue;
-      const list = rewriteAttributeList(line.slice(colon + 1), tagCtx, counts);
+      // Counted separately: a list found malformed after its URI was tagged is kept unchanged.
+      const lineCounts = { tagged: 0, foreign: 0 };
+      const list = rewriteAttributeList(line.slice(colon + 1), tagCtx, lineCounts);
       if (list === undefined) {
         counts.malformed++;
         continue;
       }
+      counts.tagged += lineCounts.tagged;
+      counts.foreign += lineCounts.foreign;
       rewritten = line.slice(0, colon + 1) + list;
     } else {
       const r = tagUri(line, tagCtx);

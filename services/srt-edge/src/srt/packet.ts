@@ -54,3 +54,10 @@ export function writeControlHeader(out: Buffer, type: number, subtype: number, t
   out.writeUInt32BE(timestamp >>> 0, 8);
   out.writeUInt32BE(dst >>> 0, 12);
 }
+
+/** An SRT shutdown control packet as libsrt sends it: the header plus 4 bytes of padding. */
+export function buildShutdown(dst: number, timestamp: number): Buffer {
+  const out = Buffer.alloc(HEADER_SIZE + 4);
+  writeControlHeader(out, ControlType.SHUTDOWN, 0, 0, timestamp, dst);
+  return out;
+}

@@ -1,0 +1,149 @@
+import { Writable } from 'node:stream';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { createBalancer, type Balancer } from '@srs-proxy/balancer';
+import { BusRegistryClient, InprocTransport, type BusTransport } from '@srs-proxy/bus';
+import { createLogger, createMetricsRegistry, readConfig, type Registry } from '@srs-proxy/runtime';
+import { RegistryService, registrySchema } from '@srs-proxy/registry';
+import { HttpEdge, httpEdgeSchema, type HttpEdgeLimits } from '../src/index.ts';
+
+/** Registry answers within this in tests (in-process bus). */
+const REGISTRY_TIMEOUT_MS = 2_000;
+
+export class LogCapture extends Writable {
+  readonly lines: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    for (const l of chunk.toString().split('\n')) if (l) this.lines.push(JSON.parse(l));
+    cb();
+  }
+  matching(re: RegExp): Array<{ level: number; msg: string; [k: string]: unknown }> {
+    return this.lines.filter((l) => re.test(l.msg));
+  }
+}
+
+export interface Harness {
+  edge: HttpEdge;
+  port: number;
+  balancer: Balancer;
+  bus: BusTransport;
+  metrics: Registry;
+  logs: LogCapture;
+  /** POST a heartbeat to the registry's System API. */
+  register(body: object): Promise<number>;
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real registry (memory balancer, in-process bus, System API on a free port) and an http-edge
+ * wired to it, both on 127.0.0.1.
+ */
+export async function startHarness(opts: { limits?: Partial<HttpEdgeLimits>; env?: Record<string, string> } = {}): Promise<Harness> {
+  const logs = new LogCapture();
+  const logger = createLogger({ service: 'http-edge-test', level: 'debug', destination: logs });
+  const metrics = createMetricsRegistry();
+  const balancer = createBalancer({ type: 'memory', options: { originTtlMs: 300_000 } });
+  await balancer.init();
+  const bus = new InprocTransport();
+  const registry = new RegistryService(
+    { logger, metrics, balancer, bus },
+    { ...readConfig(registrySchema, { PROXY_SYSTEM_API: '127.0.0.1:0' }), originTtlMs: 300_000 },
+  );
+  await registry.start();
+  const config = readConfig(httpEdgeSchema, { PROXY_HTTP_SERVER: '127.0.0.1:0', ...opts.env });
+  const edge = new HttpEdge({ logger, metrics, registry: new BusRegistryClient(bus, REGISTRY_TIMEOUT_MS) }, config, opts.limits);
+  await edge.start();
+  return {
+    edge,
+    port: edge.port,
+    balancer,
+    bus,
+    metrics,
+    logs,
+    async register(body) {
+      const r = await fetch(`http://127.0.0.1:${registry.systemApiPort}/api/v1/srs/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      await r.text();
+      return r.status;
+    },
+    async metric(name, labels = {}) {
+      const m = (await metrics.getMetricsAsJSON()).find((x) => x.name === name);
+      const values = (m?.values ?? []) as Array<{ value: number; labels: Record<string, string | number> }>;
+      return values
+        .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+        .reduce((sum, v) => sum + v.value, 0);
+    },
+    async close() {
+      await edge.close('test done');
+      await registry.close('test done');
+      await balancer.close();
+      await bus.close();
+    },
+  };
+}
+
+let originSeq = 0;
+
+/** A register body for an origin whose HTTP server listens on `httpPort`. */
+export function originBody(httpPort: number, label = 'o'): object {
+  originSeq++;
+  return { ip: '127.0.0.1', server: `vid-${label}${originSeq}`, service: 'svc', pid: String(1000 + originSeq), rtmp: ['19350'], http: [String(httpPort)] };
+}
+
+/** A plain HTTP origin on 127.0.0.1:0 running `handler` (used where behaviour must be controlled). */
+export async function startHttpOrigin(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port with nothing listening (connect is refused). */
+export async function refusedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** Sends raw request bytes (no client-side path normalisation) and returns the raw response. */
+export function rawRequest(port: number, text: string, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`raw request timed out; got ${JSON.stringify(out.slice(0, 200))}`));
+    }, timeoutMs);
+    s.on('data', (b) => (out += b.toString('latin1')));
+    s.on('error', reject);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    s.write(text);
+  });
+}
+
+export function waitUntil(fn: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = async () => {
+      if (await fn()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 20);
+    };
+    void tick();
+  });
+}

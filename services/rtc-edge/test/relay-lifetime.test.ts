@@ -1,0 +1,80 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { startRegistry, startEdge, rtcSession, udpPeer, udpHandles, rtpLike, sleep, type Cluster, type Peer } from './harness.ts';
+import { stunMessage } from './stun-builder.ts';
+import { KNOWN_SESSION_TTL_MS } from '../src/udp-relay.ts';
+
+let cluster: Cluster;
+test.before(async () => {
+  cluster = await startRegistry();
+});
+test.after(async () => {
+  await cluster.close();
+});
+
+test('idle sessions close after PROXY_RTC_IDLE_TIMEOUT and release every map entry and socket', async () => {
+  let now = 1_000_000;
+  const e = await startEdge(cluster.client, { PROXY_RTC_IDLE_TIMEOUT: '30s' }, () => now);
+  const origin = await udpPeer();
+  const clients: Peer[] = [];
+  const baseline = udpHandles();
+  try {
+    for (let i = 0; i < 3; i++) {
+      e.edge.relay.remember(rtcSession(`Ui${i}:Uc${i}`, origin.port));
+      const c = await udpPeer();
+      clients.push(c);
+      await c.send(stunMessage({ username: `Ui${i}:Uc${i}` }), e.edge.port);
+      await origin.next();
+    }
+    assert.equal(e.edge.relay.sessionCount, 3);
+    assert.equal(udpHandles(), baseline + 3 + 3, 'three clients and three upstream sockets');
+
+    now += 29_000;
+    e.edge.relay.sweep();
+    assert.equal(e.edge.relay.sessionCount, 3, 'not idle yet');
+    await clients[0]!.send(rtpLike(1), e.edge.port);
+    await origin.next();
+    now += 2_000;
+    e.edge.relay.sweep();
+    assert.equal(e.edge.relay.sessionCount, 1, 'the two silent sessions closed');
+    assert.ok(e.edge.relay.session('Ui0:Uc0'));
+
+    now += 30_000;
+    e.edge.relay.sweep();
+    assert.equal(e.edge.relay.sessionCount, 0);
+    const sizes = e.edge.relay.sizes();
+    assert.deepEqual({ ...sizes, known: 0 }, { sessions: 0, bindings: 0, perIp: 0, known: 0, unknown: 0, lookups: 0 });
+    now += KNOWN_SESSION_TTL_MS;
+    e.edge.relay.sweep();
+    assert.equal(e.edge.relay.sizes().known, 0, 'signalled sessions expire too');
+    await sleep(50);
+    assert.equal(udpHandles(), baseline + 3, 'upstream sockets closed');
+    // A datagram from a closed session's address is now just an unknown address.
+    await clients[1]!.send(rtpLike(2), e.edge.port);
+    await sleep(50);
+    assert.equal(origin.received.length, 4);
+    assert.match(await e.metrics.metrics(), /srsp_rtc_sessions_closed_total\{reason="idle"[^}]*\} 3/);
+    assert.equal(e.logs.matching(/WebRTC session closed: idle/).length, 3, 'each close logged once');
+  } finally {
+    for (const c of clients) await c.close();
+    await origin.close();
+    await e.close();
+  }
+});
+
+test('close() is idempotent and closes every session', async () => {
+  const e = await startEdge(cluster.client);
+  const origin = await udpPeer();
+  const c = await udpPeer();
+  const baseline = udpHandles();
+  e.edge.relay.remember(rtcSession('Uz:Uc', origin.port));
+  await c.send(stunMessage({ username: 'Uz:Uc' }), e.edge.port);
+  await origin.next();
+  await Promise.all([e.close(), e.close()]);
+  await sleep(50);
+  assert.equal(udpHandles(), baseline - 1, 'the upstream socket and the listener are gone');
+  assert.equal(e.edge.relay.sessionCount, 0);
+  assert.equal(e.logs.matching(/WebRTC session closed: test done/).length, 1);
+  await c.close();
+  await origin.close();
+});

@@ -1,0 +1,121 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { startRegistry, startEdge, rtcSession, udpPeer, sleep, type Cluster, type TestEdge } from './harness.ts';
+import { stunMessage } from './stun-builder.ts';
+import { DropReason } from '../src/metrics.ts';
+import { UNKNOWN_UFRAG_TTL_MS } from '../src/udp-relay.ts';
+import { createBalancer } from '@srs-proxy/balancer';
+import { BusRegistryClient, InprocTransport } from '@srs-proxy/bus';
+import { createLogger, createMetricsRegistry, readConfig } from '@srs-proxy/runtime';
+import { RegistryService, registrySchema } from '@srs-proxy/registry';
+
+let cluster: Cluster;
+let e: TestEdge;
+test.before(async () => {
+  cluster = await startRegistry();
+  e = await startEdge(cluster.client);
+});
+test.after(async () => {
+  await e.close();
+  await cluster.close();
+});
+
+test('a session signalled elsewhere is found in the registry on its first Binding request', async () => {
+  const origin = await udpPeer((msg, port, self) => void self.send(msg, port));
+  const client = await udpPeer();
+  await cluster.client.rtcStore(rtcSession('Ur1:Uc1', origin.port));
+  const stun = stunMessage({ username: 'Ur1:Uc1' });
+  await client.send(stun, e.edge.port);
+  assert.deepEqual((await origin.next()).msg, stun);
+  assert.deepEqual((await client.next()).msg, stun);
+  assert.ok(e.logs.matching(/Create WebRTC connection by ufrag=Ur1:Uc1/).length === 1);
+  await client.close();
+  await origin.close();
+});
+
+test('retransmits during one lookup cost one registry call and the newest datagram is replayed', async () => {
+  const origin = await udpPeer();
+  const client = await udpPeer();
+  await cluster.client.rtcStore(rtcSession('Ur2:Uc2', origin.port));
+  const calls: string[] = [];
+  const real = cluster.client.rtcLoad.bind(cluster.client);
+  cluster.client.rtcLoad = async (u: string) => {
+    calls.push(u);
+    await sleep(100);
+    return real(u);
+  };
+  try {
+    const first = stunMessage({ username: 'Ur2:Uc2' });
+    const second = stunMessage({ username: 'Ur2:Uc2' });
+    await client.send(first, e.edge.port);
+    await sleep(20);
+    await client.send(second, e.edge.port);
+    const got = await origin.next();
+    assert.deepEqual(got.msg, second);
+    assert.deepEqual(calls, ['Ur2:Uc2']);
+  } finally {
+    cluster.client.rtcLoad = real;
+  }
+  await client.close();
+  await origin.close();
+});
+
+test('an unknown ufrag is negatively cached: a flood of its checks asks the registry once per window', async () => {
+  const client = await udpPeer();
+  let calls = 0;
+  const real = cluster.client.rtcLoad.bind(cluster.client);
+  cluster.client.rtcLoad = async (u: string) => {
+    calls++;
+    return real(u);
+  };
+  const c = e.edge.relay.counters;
+  const before = c.drops[DropReason.UNKNOWN_UFRAG]!;
+  try {
+    await client.send(stunMessage({ username: 'ghost:ufrag' }), e.edge.port);
+    await sleep(50);
+    for (let i = 0; i < 200; i++) await client.send(stunMessage({ username: 'ghost:ufrag' }), e.edge.port);
+    await sleep(100);
+    assert.equal(calls, 1);
+    assert.equal(c.drops[DropReason.UNKNOWN_UFRAG]! - before, 201);
+    assert.ok(UNKNOWN_UFRAG_TTL_MS <= 5_000, 'the window stays short so racing signalling is found soon');
+  } finally {
+    cluster.client.rtcLoad = real;
+  }
+  await client.close();
+});
+
+test('with no registry reachable the datagram is dropped (counted); once one answers, the retransmit relays', async () => {
+  // A bus without any registry behind it: every request fails with "no responders", for real.
+  const bus = new InprocTransport();
+  const client = new BusRegistryClient(bus, 500);
+  const lonely = await startEdge(client);
+  const origin = await udpPeer();
+  const peer = await udpPeer();
+  try {
+    await peer.send(stunMessage({ username: 'Ur3:Uc3' }), lonely.edge.port);
+    await sleep(50);
+    assert.equal(lonely.edge.relay.counters.drops[DropReason.REGISTRY_ERROR], 1);
+    assert.equal(lonely.edge.relay.sizes().lookups, 0);
+    // A registry comes up on that bus and learns the session.
+    const balancer = createBalancer({ type: 'memory' });
+    await balancer.init();
+    const registry = new RegistryService(
+      { logger: createLogger({ service: 'registry', level: 'silent' }), metrics: createMetricsRegistry(), balancer, bus },
+      { ...readConfig(registrySchema, { PROXY_SYSTEM_API: '127.0.0.1:0' }), originTtlMs: 300_000 },
+    );
+    await registry.start();
+    try {
+      await client.rtcStore(rtcSession('Ur3:Uc3', origin.port));
+      await peer.send(stunMessage({ username: 'Ur3:Uc3' }), lonely.edge.port);
+      await origin.next();
+    } finally {
+      await registry.close();
+      await balancer.close();
+    }
+  } finally {
+    await lonely.close();
+    await peer.close();
+    await origin.close();
+    await bus.close();
+  }
+});
