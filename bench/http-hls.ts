@@ -108,81 +108,89 @@ const rows: Array<[string, string, string, string]> = [];
 const fmt = (n: number, d = 0) => n.toFixed(d);
 
 requireBinary('ffmpeg');
-const nginx = await startNginxOrigin();
-const nms = await startNmsOrigin();
-const proxy = await startProxy({ env: { PROXY_LOG_LEVEL: 'warn' } });
-const publisher = spawnProcess('ffmpeg', [
-  '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-  '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-b:v', '800k', '-c:a', 'aac', '-f', 'flv', `rtmp://127.0.0.1:${nms.rtmpPort}/live/bench`,
-]);
-try {
-  // HLS: fixed files on nginx, so both sides serve identical bytes.
-  mkdirSync(join(nginx.dir, 'bench'));
-  let playlist = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n';
-  for (let i = 0; i < SEGMENTS; i++) {
-    const seg = Buffer.alloc(SEGMENT_BYTES, i);
-    for (let off = 0; off < SEGMENT_BYTES; off += 188) seg[off] = 0x47;
-    writeFileSync(join(nginx.dir, 'bench', `b-${i}.ts`), seg);
-    playlist += `#EXTINF:1.500,\nb-${i}.ts\n`;
-  }
-  writeFileSync(join(nginx.dir, 'bench', 'b.m3u8'), playlist);
-  const reg1 = await proxy.register(nginx.heartbeatBody());
-  if (reg1.status !== 200) throw new Error(`register nginx: ${reg1.body}`);
-  const direct = `http://127.0.0.1:${nginx.httpPort}/bench`;
-  const edge = `http://127.0.0.1:${proxy.ports.http}/bench`;
-  const tagged = await (await request(`${edge}/b.m3u8`)).body.text();
-  const id = /spbhid=([0-9a-f]+)/.exec(tagged)?.[1];
-  if (!id) throw new Error(`edge playlist not tagged:\n${tagged}`);
 
-  for (const [name, d, e] of [
-    ['HLS playlist', `${direct}/b.m3u8`, `${edge}/b.m3u8`],
-    ['HLS segment (188 KB)', `${direct}/b-3.ts`, `${edge}/b-3.ts?spbhid=${id}`],
-  ] as const) {
-    await load(d, WARMUP_SECONDS);
-    await load(e, WARMUP_SECONDS);
-    const a = await load(d, RUN_SECONDS);
-    const b = await load(e, RUN_SECONDS);
-    if (a.errors + b.errors > 0) console.error(`${name}: errors direct=${a.errors} edge=${b.errors}`);
-    rows.push([`${name} req/s`, fmt(a.rps), fmt(b.rps), `${fmt(b.rps / a.rps, 2)}x`]);
-    rows.push([`${name} p99 ms`, fmt(a.p99, 1), fmt(b.p99, 1), `${fmt(b.p99 / Math.max(a.p99, 0.001), 2)}x`]);
-  }
+/** HLS through a proxy that knows only the nginx origin. */
+async function hlsSection(): Promise<void> {
+  const nginx = await startNginxOrigin();
+  const proxy = await startProxy({ env: { PROXY_LOG_LEVEL: 'warn' } });
+  try {
+    // Fixed files on nginx, so both sides serve identical bytes.
+    mkdirSync(join(nginx.dir, 'bench'));
+    let playlist = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n';
+    for (let i = 0; i < SEGMENTS; i++) {
+      const seg = Buffer.alloc(SEGMENT_BYTES, i);
+      for (let off = 0; off < SEGMENT_BYTES; off += 188) seg[off] = 0x47;
+      writeFileSync(join(nginx.dir, 'bench', `b-${i}.ts`), seg);
+      playlist += `#EXTINF:1.500,\nb-${i}.ts\n`;
+    }
+    writeFileSync(join(nginx.dir, 'bench', 'b.m3u8'), playlist);
+    const reg = await proxy.register(nginx.heartbeatBody());
+    if (reg.status !== 200) throw new Error(`register nginx: ${reg.body}`);
+    const direct = `http://127.0.0.1:${nginx.httpPort}/bench`;
+    const edge = `http://127.0.0.1:${proxy.ports.http}/bench`;
+    const tagged = await (await request(`${edge}/b.m3u8`)).body.text();
+    const id = /spbhid=([0-9a-f]+)/.exec(tagged)?.[1];
+    if (!id) throw new Error(`edge playlist not tagged:\n${tagged}`);
 
-  // HTTP-FLV: time to first byte, then CPU with 100 players.
-  const reg2 = await proxy.register(nms.heartbeatBody());
-  if (reg2.status !== 200) throw new Error(`register nms: ${reg2.body}`);
-  await waitFor(() => nms.events().some((e) => e.event === 'postPublish' && e.path === '/live/bench'), { timeoutMs: 15_000, what: 'publish' });
-  // The stream is placed on NMS (nginx has no HTTP-FLV): pick until the mapping lands there.
-  const flvDirect = `http://127.0.0.1:${nms.httpPort}/live/bench.flv`;
-  const flvEdge = `http://127.0.0.1:${proxy.ports.http}/live/bench.flv`;
-  await waitFor(async () => {
-    const r = await request(flvEdge);
-    r.body.on('error', () => {}).destroy();
-    return r.statusCode === 200;
-  }, { timeoutMs: 10_000, what: 'FLV through the edge' });
-  const td: number[] = [];
-  const te: number[] = [];
-  for (let i = 0; i < TTFB_SAMPLES; i++) {
-    td.push(await ttfb(flvDirect));
-    te.push(await ttfb(flvEdge));
+    for (const [name, d, e] of [
+      ['HLS playlist', `${direct}/b.m3u8`, `${edge}/b.m3u8`],
+      ['HLS segment (188 KB)', `${direct}/b-3.ts`, `${edge}/b-3.ts?spbhid=${id}`],
+    ] as const) {
+      await load(d, WARMUP_SECONDS);
+      await load(e, WARMUP_SECONDS);
+      const a = await load(d, RUN_SECONDS);
+      const b = await load(e, RUN_SECONDS);
+      if (a.errors + b.errors > 0) console.error(`${name}: errors direct=${a.errors} edge=${b.errors}`);
+      rows.push([`${name} req/s`, fmt(a.rps), fmt(b.rps), `${fmt(b.rps / a.rps, 2)}x`]);
+      rows.push([`${name} p99 ms`, fmt(a.p99, 1), fmt(b.p99, 1), `${fmt(b.p99 / Math.max(a.p99, 0.001), 2)}x`]);
+    }
+  } finally {
+    await proxy.stop();
+    await nginx.stop();
   }
-  td.sort((x, y) => x - y);
-  te.sort((x, y) => x - y);
-  rows.push(['FLV first byte p50 ms', fmt(quantile(td, 0.5), 2), fmt(quantile(te, 0.5), 2), `+${fmt(quantile(te, 0.5) - quantile(td, 0.5), 2)} ms`]);
-  rows.push(['FLV first byte p90 ms', fmt(quantile(td, 0.9), 2), fmt(quantile(te, 0.9), 2), `+${fmt(quantile(te, 0.9) - quantile(td, 0.9), 2)} ms`]);
-
-  const proxyPid = proxy.proc.child.pid!;
-  const nmsPid = nms.proc.child.pid!;
-  const viaDirect = await cpuWhilePlaying(flvDirect, [nmsPid]);
-  const viaEdge = await cpuWhilePlaying(flvEdge, [proxyPid, nmsPid]);
-  rows.push([`FLV ${PLAYERS} players Mbit/s delivered`, fmt(viaDirect.mbps, 1), fmt(viaEdge.mbps, 1), `${fmt(viaEdge.mbps / viaDirect.mbps, 2)}x`]);
-  rows.push([`FLV ${PLAYERS} players origin CPU %`, fmt(viaDirect.cpu[0]!, 1), fmt(viaEdge.cpu[1]!, 1), '']);
-  rows.push([`FLV proxy CPU % (total / per player)`, '-', `${fmt(viaEdge.cpu[0]!, 1)} / ${fmt(viaEdge.cpu[0]! / PLAYERS, 3)}`, '']);
-} finally {
-  await publisher.stop('SIGKILL');
-  await proxy.stop();
-  await nms.stop();
-  await nginx.stop();
 }
+
+/** HTTP-FLV through a proxy that knows only the node-media-server origin. */
+async function flvSection(): Promise<void> {
+  const nms = await startNmsOrigin();
+  const proxy = await startProxy({ env: { PROXY_LOG_LEVEL: 'warn' } });
+  const publisher = spawnProcess('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-b:v', '800k', '-c:a', 'aac', '-f', 'flv', `rtmp://127.0.0.1:${nms.rtmpPort}/live/bench`,
+  ]);
+  try {
+    const reg = await proxy.register(nms.heartbeatBody());
+    if (reg.status !== 200) throw new Error(`register nms: ${reg.body}`);
+    await waitFor(() => nms.events().some((e) => e.event === 'postPublish' && e.path === '/live/bench'), { timeoutMs: 15_000, what: 'publish' });
+    const flvDirect = `http://127.0.0.1:${nms.httpPort}/live/bench.flv`;
+    const flvEdge = `http://127.0.0.1:${proxy.ports.http}/live/bench.flv`;
+    const td: number[] = [];
+    const te: number[] = [];
+    for (let i = 0; i < TTFB_SAMPLES; i++) {
+      td.push(await ttfb(flvDirect));
+      te.push(await ttfb(flvEdge));
+    }
+    td.sort((x, y) => x - y);
+    te.sort((x, y) => x - y);
+    rows.push(['FLV first byte p50 ms', fmt(quantile(td, 0.5), 2), fmt(quantile(te, 0.5), 2), `+${fmt(quantile(te, 0.5) - quantile(td, 0.5), 2)} ms`]);
+    rows.push(['FLV first byte p90 ms', fmt(quantile(td, 0.9), 2), fmt(quantile(te, 0.9), 2), `+${fmt(quantile(te, 0.9) - quantile(td, 0.9), 2)} ms`]);
+
+    const proxyPid = proxy.proc.child.pid!;
+    const nmsPid = nms.proc.child.pid!;
+    const viaDirect = await cpuWhilePlaying(flvDirect, [nmsPid]);
+    const viaEdge = await cpuWhilePlaying(flvEdge, [proxyPid, nmsPid]);
+    rows.push([`FLV ${PLAYERS} players Mbit/s delivered`, fmt(viaDirect.mbps, 1), fmt(viaEdge.mbps, 1), `${fmt(viaEdge.mbps / viaDirect.mbps, 2)}x`]);
+    rows.push([`FLV ${PLAYERS} players origin CPU %`, fmt(viaDirect.cpu[0]!, 1), fmt(viaEdge.cpu[1]!, 1), '']);
+    rows.push(['FLV proxy CPU % (total / per player)', '-', `${fmt(viaEdge.cpu[0]!, 1)} / ${fmt(viaEdge.cpu[0]! / PLAYERS, 3)}`, '']);
+  } finally {
+    await publisher.stop('SIGKILL');
+    await proxy.stop();
+    await nms.stop();
+  }
+}
+
+await hlsSection();
+await flvSection();
 
 const header: [string, string, string, string] = ['metric', 'direct', 'via proxy', 'proxy/direct'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

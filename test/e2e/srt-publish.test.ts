@@ -10,23 +10,35 @@ import { startSrtReceiverOrigin } from '../support/srt-origin.ts';
  * origin (srt-live-transmit, registered through the System API) must receive decodable MPEG-TS.
  */
 test('ffmpeg publishes through the SRT edge; the origin receives decodable MPEG-TS', async (t) => {
+  await publishAndProbe(t, { seconds: 4, minFrames: 75, killerFirst: true });
+});
+
+test('an encrypted publish (passphrase) negotiates end to end through the edge', async (t) => {
+  await publishAndProbe(t, { seconds: 2, minFrames: 35, passphrase: 'correct horse battery' });
+});
+
+async function publishAndProbe(
+  t: import('node:test').TestContext,
+  opts: { seconds: number; minFrames: number; passphrase?: string; killerFirst?: boolean },
+): Promise<void> {
   const ffmpeg = requireBinary('ffmpeg');
   const ffprobe = requireBinary('ffprobe');
-  const origin = await startSrtReceiverOrigin();
+  const origin = await startSrtReceiverOrigin({ passphrase: opts.passphrase });
   t.after(() => origin.stop());
   const proxy = await startProxy();
   t.after(() => proxy.stop());
   const reg = await proxy.register(origin.heartbeatBody());
   assert.equal(reg.status, 200, reg.body);
-  await sendGoProxyKiller(proxy.ports.srt);
+  if (opts.killerFirst) await sendGoProxyKiller(proxy.ports.srt);
+  const secret = opts.passphrase ? `&passphrase=${encodeURIComponent(opts.passphrase)}` : '';
 
   const pub = spawnProcess(ffmpeg, [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
-    '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=4',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100:duration=4',
+    '-re', '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=25:duration=${opts.seconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${opts.seconds}`,
     '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
     '-pes_payload_size', '0', '-f', 'mpegts',
-    `srt://127.0.0.1:${proxy.ports.srt}?streamid=#!::r=live/x,m=publish&pkt_size=1316`,
+    `srt://127.0.0.1:${proxy.ports.srt}?streamid=#!::r=live/x,m=publish&pkt_size=1316${secret}`,
   ]);
   t.after(() => pub.stop());
   const code = await pub.exited;
@@ -35,19 +47,20 @@ test('ffmpeg publishes through the SRT edge; the origin receives decodable MPEG-
   await waitFor(() => origin.proc.exitCode !== null || origin.bytes() > 0, { timeoutMs: 5000, what: 'origin data' });
   await Promise.race([origin.exited, new Promise((r) => setTimeout(r, 3000))]);
 
-  assert.ok(origin.bytes() > 50_000, `origin received only ${origin.bytes()} bytes`);
+  assert.ok(origin.bytes() > 20_000 * opts.seconds, `origin received only ${origin.bytes()} bytes`);
   const probe = spawnSync(ffprobe, ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', origin.file], { encoding: 'utf8' });
   assert.equal(probe.status, 0, probe.stderr);
   const streams = (JSON.parse(probe.stdout) as { streams: Array<{ codec_name: string; nb_read_frames?: string }> }).streams;
   const video = streams.find((s) => s.codec_name === 'h264');
   const audio = streams.find((s) => s.codec_name === 'aac');
   assert.ok(video && audio, `streams: ${probe.stdout}`);
-  assert.ok(Number(video.nb_read_frames) >= 75, `decoded ${video.nb_read_frames} video frames of 100`);
+  assert.ok(Number(video.nb_read_frames) >= opts.minFrames, `decoded ${video.nb_read_frames} video frames of ${opts.seconds * 25}`);
 
   const log = proxy.proc.output();
   assert.match(log, /SRT session established/);
   assert.match(log, /__defaultVhost__\/live\/x/);
-});
+  if (opts.killerFirst) assert.match(log, /extension-header-truncated/, 'the malformed conclusion was dropped and logged');
+}
 
 /**
  * Spec A14: a conclusion (with a valid cookie) whose extension area is 2 bytes, `\x00\x05`. It

@@ -43,14 +43,15 @@ export interface SrtReceiverOrigin extends SrtOrigin {
  * it serves one caller and exits when that caller leaves (which flushes the file); with
  * `reconnect` it listens again for the next caller, like a long-running origin.
  */
-export async function startSrtReceiverOrigin(opts: { reconnect?: boolean } = {}): Promise<SrtReceiverOrigin> {
+export async function startSrtReceiverOrigin(opts: { reconnect?: boolean; passphrase?: string } = {}): Promise<SrtReceiverOrigin> {
   const bin = requireBinary('srt-live-transmit');
   const srtPort = await freeUdpPort();
   const rtmpPort = await freeTcpPort();
   const dir = mkdtempSync(join(tmpdir(), 'srsp-srt-origin-'));
   const file = join(dir, 'received.ts');
   const fd = openSync(file, 'w');
-  const proc = spawn(bin, [`-a:${opts.reconnect ? 'yes' : 'no'}`, '-q', '-ll:error', `srt://127.0.0.1:${srtPort}?mode=listener`, 'file://con'], {
+  const secret = opts.passphrase ? `&passphrase=${encodeURIComponent(opts.passphrase)}` : '';
+  const proc = spawn(bin, [`-a:${opts.reconnect ? 'yes' : 'no'}`, '-q', '-ll:error', `srt://127.0.0.1:${srtPort}?mode=listener${secret}`, 'file://con'], {
     stdio: ['ignore', fd, 'pipe'],
   });
   closeSync(fd);

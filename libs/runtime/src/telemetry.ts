@@ -1,5 +1,6 @@
 import { context, propagation, trace, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -19,7 +20,11 @@ export async function startTelemetry(opts: { serviceName: string; otlpEndpoint: 
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     propagatorSet = true;
   }
-  if (!opts.otlpEndpoint) return { close: async () => {} };
+  if (!opts.otlpEndpoint) {
+    // Without an exporter, still carry context across awaits so traceparent flows through NATS.
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    return { close: async () => {} };
+  }
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: opts.serviceName }),
     traceExporter: new OTLPTraceExporter({ url: opts.otlpEndpoint }),

@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
 import {
   listenTcp, withSpan, sessionLogger, RateLimitedLog, errorCode, errorMessage,
   type ConfigOf, type Logger,
@@ -9,7 +8,7 @@ import type { EdgeDeps } from '@srs-proxy/bus';
 import type { httpEdgeSchema } from './config.ts';
 import { route, streamKeyOf, plausibleSpbhid, type Route, type StreamKind } from './route.ts';
 import { originRequestHeaders, clientResponseHeaders, CORS_HEADERS } from './headers.ts';
-import { OriginClient, isConnectFailure, type OriginResponse } from './origin-client.ts';
+import { OriginClient, isConnectFailure, type OriginExchange } from './origin-client.ts';
 import { BodyRelay, type RelayLimits } from './relay.ts';
 import { StaticFiles } from './static-files.ts';
 import { TtlCache } from './ttl-cache.ts';
@@ -84,7 +83,7 @@ interface Target {
 interface Fetched {
   origin: OriginRecord;
   ep: Endpoint;
-  res: OriginResponse;
+  ex: OriginExchange;
 }
 
 function isDocument(kind: StreamKind): boolean {
@@ -210,27 +209,32 @@ export class HttpEdge {
   }
 
   private async proxy(kind: StreamKind, r: Route, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const ac = new AbortController();
+    // The origin request in flight, cancelled if the client leaves before the relay owns it.
+    const inFlight: { ex?: OriginExchange; gone: boolean } = { gone: false };
     res.once('close', () => {
-      if (!res.writableFinished) ac.abort();
+      if (res.writableFinished) return;
+      inFlight.gone = true;
+      inFlight.ex?.abort(new Error('client went away'));
     });
     const host = req.headers.host;
     const { target, fetched } = await withSpan('http-edge.request', { 'srsp.kind': kind }, async (span) => {
       const target = await this.resolveTarget(kind, r, host);
       span.setAttribute('srsp.stream_url', target.streamUrl);
-      const fetched = await this.fetch(target, kind, req, r.target, ac.signal);
+      const fetched = await this.fetch(target, kind, req, r.target, inFlight);
       span.setAttribute('srsp.origin_id', fetched.origin.id);
-      span.setAttribute('http.response.status_code', fetched.res.statusCode);
+      span.setAttribute('http.response.status_code', fetched.ex.statusCode);
       return { target, fetched };
     });
     if (res.destroyed || this.closed) {
-      fetched.res.body.on('error', () => {}).destroy();
+      fetched.ex.abort(new Error('client went away'));
       return;
     }
-    if (isDocument(kind) && req.method === 'GET' && fetched.res.statusCode === 200) {
-      await this.sendDocument(kind, target, fetched, host, res, ac.signal);
+    if (isDocument(kind) && req.method === 'GET' && fetched.ex.statusCode === 200) {
+      await this.sendDocument(kind, target, fetched, host, res);
       return;
     }
+    // From here the relay owns the exchange and reacts to the client leaving itself.
+    inFlight.ex = undefined;
     this.relay(kind, req, res, target, fetched);
   }
 
@@ -282,7 +286,7 @@ export class HttpEdge {
   }
 
   /** Asks the picked origin; a refused connect is reported and retried once on a fresh pick. */
-  private async fetch(target: Target, kind: StreamKind, req: IncomingMessage, path: string, signal: AbortSignal): Promise<Fetched> {
+  private async fetch(target: Target, kind: StreamKind, req: IncomingMessage, path: string, inFlight: { ex?: OriginExchange; gone: boolean }): Promise<Fetched> {
     const headers = originRequestHeaders(req.headers, { clientIp: req.socket.remoteAddress, forRewrite: isDocument(kind) });
     const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
     let avoid: string[] | undefined;
@@ -298,10 +302,14 @@ export class HttpEdge {
       }
       const ep = resolveEndpoint(origin, 'http');
       if (!ep) throw new OriginUnreachableError(`origin ${origin.id} has no http endpoint`);
+      if (inFlight.gone) throw new OriginFailedError('client went away before the origin answered');
+      const ex = this.origins.start(ep, { method, path, headers });
+      inFlight.ex = ex;
       try {
-        return { origin, ep, res: await this.origins.request(ep, { method, path, headers, signal }) };
+        await ex.head;
+        return { origin, ep, ex };
       } catch (err) {
-        if (!isConnectFailure(err) || signal.aborted) throw err;
+        if (!isConnectFailure(err) || inFlight.gone) throw err;
         this.picks.delete(target.streamUrl);
         const reason = `http connect to ${formatHostPort(ep.host, ep.port)} failed: ${errorCode(err)}`;
         this.log.warn({ stream: target.streamUrl, origin: origin.id, err: errorMessage(err), attempt }, 'origin unreachable, reporting it');
@@ -319,7 +327,7 @@ export class HttpEdge {
   /** Streams the origin's response to the client: live FLV/TS, segments, non-200 documents. */
   private relay(kind: StreamKind, req: IncomingMessage, res: ServerResponse, target: Target, fetched: Fetched): void {
     const live = kind === 'flv' || kind === 'ts';
-    const { statusCode, headers, body } = fetched.res;
+    const { statusCode, headers } = fetched.ex;
     res.writeHead(statusCode, clientResponseHeaders(headers, { cors: true }));
     let log: Logger | undefined;
     if (live) {
@@ -328,7 +336,7 @@ export class HttpEdge {
       this.m.activeStreams.labels(kind).inc();
     }
     const bytes = this.m.bytesOut.labels(kind);
-    const relay = new BodyRelay(body, res, this.limits, (n) => bytes.inc(n), (end) => {
+    const relay = new BodyRelay(fetched.ex, res, this.limits, (n) => bytes.inc(n), (end) => {
       this.relays.delete(relay);
       if (live) this.m.activeStreams.labels(kind).dec();
       if (end.reason === 'slow-client') {
@@ -345,15 +353,16 @@ export class HttpEdge {
   }
 
   /** Reads a playlist/manifest (bounded), tags its URIs with the session id, sends it whole. */
-  private async sendDocument(kind: StreamKind, target: Target, fetched: Fetched, host: string | undefined, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { headers, body } = fetched.res;
+  private async sendDocument(kind: StreamKind, target: Target, fetched: Fetched, host: string | undefined, res: ServerResponse): Promise<void> {
+    const { ex } = fetched;
+    const headers = ex.headers;
     const encoding = headers['content-encoding'];
     if (encoding !== undefined && encoding !== 'identity') {
-      body.on('error', () => {}).destroy();
+      ex.abort(new Error('compressed document'));
       throw new OriginFailedError(`origin compressed the document (${String(encoding)}) although asked for identity`);
     }
-    const text = (await readCapped(body, this.limits.maxDocumentBytes)).toString('utf8');
-    if (signal.aborted || res.destroyed) return;
+    const text = (await collect(ex, this.limits.maxDocumentBytes)).toString('utf8');
+    if (res.destroyed) return;
     const originAuthorities = [formatHostPort(fetched.ep.host, fetched.ep.port), formatHostPort(fetched.origin.ip, fetched.ep.port)];
     const ctx = { spbhid: target.spbhid!, proxyAuthorities: host ? [host] : [], originAuthorities };
     const out = Buffer.from(kind === 'hls-playlist' ? rewritePlaylist(text, ctx).text : rewriteManifest(text, ctx).text, 'utf8');
@@ -382,22 +391,23 @@ export class HttpEdge {
 }
 
 /** Collects a body up to `limit` bytes; past it the origin request is cut and an error thrown. */
-async function readCapped(body: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of body) {
-      const b = chunk as Buffer;
-      total += b.length;
-      if (total > limit) {
-        body.destroy();
-        throw new DocumentTooLargeError(limit);
-      }
-      chunks.push(b);
-    }
-  } catch (err) {
-    if (err instanceof DocumentTooLargeError) throw err;
-    throw new OriginFailedError(`reading the origin document failed: ${errorMessage(err)}`, err);
-  }
-  return Buffer.concat(chunks, total);
+function collect(ex: OriginExchange, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    ex.attach({
+      onData(chunk) {
+        total += chunk.length;
+        if (total > limit) {
+          ex.abort(new DocumentTooLargeError(limit));
+          reject(new DocumentTooLargeError(limit));
+          return false;
+        }
+        chunks.push(chunk);
+        return true;
+      },
+      onEnd: () => resolve(Buffer.concat(chunks, total)),
+      onError: (err) => reject(new OriginFailedError(`reading the origin document failed: ${errorMessage(err)}`, err)),
+    });
+  });
 }

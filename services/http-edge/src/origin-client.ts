@@ -18,17 +18,135 @@ export function isConnectFailure(err: unknown): boolean {
   return code !== undefined && CONNECT_FAILURES.has(code);
 }
 
-export interface OriginResponse {
-  statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+/** Receives an origin response body. */
+export interface BodySink {
+  /** Returns false to pause the origin until `OriginExchange.resume()`. */
+  onData(chunk: Buffer): boolean;
+  onEnd(): void;
+  onError(err: Error): void;
+}
+
+/** Before headers: connect failures keep their system code (the caller fails over); the rest is typed. */
+function headError(err: Error): Error {
+  if (isConnectFailure(err)) return err;
+  if (errorCode(err) === 'UND_ERR_HEADERS_TIMEOUT') return new OriginTimeoutError('origin sent no response headers in time', err);
+  return new OriginFailedError(`origin request failed: ${err.message}`, err);
+}
+
+/**
+ * One request to an origin, driven through undici's dispatcher API (no stream objects on the hot
+ * path). `head` settles when the final response headers arrive; the body then flows to one sink,
+ * with backpressure: the origin socket is paused whenever the sink says so, and while no sink is
+ * attached yet. `abort` cancels it at any point and closes the origin connection.
+ */
+export class OriginExchange implements Dispatcher.DispatchHandlers {
+  statusCode = 0;
+  headers: Record<string, string | string[]> = {};
+  readonly head: Promise<this>;
+  #resolveHead!: (ex: this) => void;
+  #rejectHead!: (err: Error) => void;
+  #headDone = false;
+  #abortFn: ((err: Error) => void) | undefined;
+  #abortedWith: Error | undefined;
+  #resumeFn: (() => void) | undefined;
+  #sink: BodySink | undefined;
+  /** Body events that arrived before a sink was attached (HEAD and empty bodies end at once). */
+  #early: Array<Buffer | 'end' | Error> = [];
+  #finished = false;
+
+  constructor() {
+    this.head = new Promise<this>((resolve, reject) => {
+      this.#resolveHead = resolve;
+      this.#rejectHead = reject;
+    });
+    // A head nobody awaits (aborted before use) must not become an unhandled rejection.
+    this.head.catch(() => {});
+  }
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Starts the body flow into `sink`. */
+  attach(sink: BodySink): void {
+    this.#sink = sink;
+    this.resume();
+  }
+
+  /** Continues a paused body: events held before the sink was ready first, then the socket. */
+  resume(): void {
+    const sink = this.#sink;
+    if (!sink) return;
+    while (this.#early.length > 0) {
+      const ev = this.#early.shift()!;
+      if (ev === 'end') return sink.onEnd();
+      if (ev instanceof Error) return sink.onError(ev);
+      if (!sink.onData(ev)) return;
+    }
+    if (!this.#finished) this.#resumeFn?.();
+  }
+
+  /** Cancels the request; the origin connection is closed. Idempotent. */
+  abort(reason: Error): void {
+    if (this.#finished || this.#abortedWith) return;
+    this.#abortedWith = reason;
+    this.#abortFn?.(reason);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abortFn = abort;
+    if (this.#abortedWith) abort(this.#abortedWith);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null, resume: () => void): boolean {
+    // Informational responses (100 Continue, 103 Early Hints) are not the answer.
+    if (statusCode < 200) return true;
+    this.statusCode = statusCode;
+    this.#resumeFn = resume;
+    const headers: Record<string, string | string[]> = {};
+    const raw = rawHeaders ?? [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!.toString().toLowerCase();
+      const value = raw[i + 1]!.toString();
+      const prior = headers[name];
+      if (prior === undefined) headers[name] = value;
+      else if (Array.isArray(prior)) prior.push(value);
+      else headers[name] = [prior, value];
+    }
+    this.headers = headers;
+    this.#headDone = true;
+    this.#resolveHead(this);
+    // Hold the body until a consumer attaches (it resumes us).
+    return this.#sink !== undefined;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#sink && this.#early.length === 0) return this.#sink.onData(chunk);
+    this.#early.push(chunk);
+    return false;
+  }
+
+  onComplete(): void {
+    this.#finished = true;
+    if (this.#sink && this.#early.length === 0) this.#sink.onEnd();
+    else this.#early.push('end');
+  }
+
+  onError(err: Error): void {
+    this.#finished = true;
+    if (!this.#headDone) {
+      this.#headDone = true;
+      this.#rejectHead(this.#abortedWith ?? headError(err));
+      return;
+    }
+    if (this.#sink && this.#early.length === 0) this.#sink.onError(err);
+    else this.#early.push(err);
+  }
 }
 
 /**
  * HTTP client towards origins: one undici Agent (a keep-alive pool per origin) with bounded
- * connect, header and body-idle waits. Errors come back typed: connect failures keep their
- * system code (so the caller can fail over), timeouts and broken connections become
- * OriginTimeoutError / OriginFailedError.
+ * connect, header and body-idle waits.
  */
 export class OriginClient {
   readonly #agent: Agent;
@@ -44,21 +162,15 @@ export class OriginClient {
     });
   }
 
-  async request(ep: Endpoint, req: { method: 'GET' | 'HEAD'; path: string; headers: Record<string, string | string[]>; signal: AbortSignal }): Promise<OriginResponse> {
+  /** Starts a request; await `head` for the response headers. */
+  start(ep: Endpoint, req: { method: 'GET' | 'HEAD'; path: string; headers: Record<string, string | string[]> }): OriginExchange {
+    const ex = new OriginExchange();
     try {
-      const r = await this.#agent.request({
-        origin: `http://${formatHostPort(ep.host, ep.port)}`,
-        path: req.path,
-        method: req.method,
-        headers: req.headers,
-        signal: req.signal,
-      });
-      return { statusCode: r.statusCode, headers: r.headers, body: r.body };
+      this.#agent.dispatch({ origin: `http://${formatHostPort(ep.host, ep.port)}`, path: req.path, method: req.method, headers: req.headers }, ex);
     } catch (err) {
-      if (isConnectFailure(err) || req.signal.aborted) throw err;
-      if (errorCode(err) === 'UND_ERR_HEADERS_TIMEOUT') throw new OriginTimeoutError('origin sent no response headers in time', err);
-      throw new OriginFailedError(`origin request failed: ${(err as Error).message}`, err);
+      ex.onError(err instanceof Error ? err : new Error(String(err)));
     }
+    return ex;
   }
 
   /** The unreachable error reported to callers once failover is exhausted. */

@@ -61,7 +61,9 @@ export function serveRegistryRequests(deps: RespondersDeps): Subscription[] {
             if (r.replaced) event.replaced = r.replaced;
             bus.publish(subjects.streamPicked, event, injectTraceHeaders({}));
           }
-          return { v: MESSAGE_VERSION, origin: r.origin, fresh: r.fresh };
+          // Edges only dial endpoints: leave the (often kilobytes of) heartbeat summaries out of the reply.
+          const { summaries: _summaries, ...origin } = r.origin;
+          return { v: MESSAGE_VERSION, origin, fresh: r.fresh };
         } catch (err) {
           result = errorCode(err) === NO_ORIGIN ? 'no_origin' : 'error';
           if (result === 'error') errLog.warn({ err, stream: req.stream_url }, `pick failed: ${String(err)}`);

@@ -85,6 +85,8 @@ export interface Peer {
   received: Array<{ msg: Buffer; port: number }>;
   send(msg: Buffer, port: number): Promise<void>;
   next(timeoutMs?: number): Promise<{ msg: Buffer; port: number }>;
+  /** Forgets everything received (bounded tests measure memory without the test's own copies). */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,10 @@ export async function udpPeer(onMessage?: (msg: Buffer, port: number, peer: Peer
         waiters.push(w);
       });
     },
+    reset() {
+      peer.received.length = 0;
+      queue.length = 0;
+    },
     close: () => new Promise((r) => socket.close(() => r())),
   };
   socket.on('message', (msg, rinfo) => {
@@ -123,7 +129,7 @@ export async function udpPeer(onMessage?: (msg: Buffer, port: number, peer: Peer
     if (onMessage) onMessage(msg, rinfo.port, peer);
     const w = waiters.shift();
     if (w) w(m);
-    else queue.push(m);
+    else if (queue.push(m) > 10_000) queue.shift();
   });
   return peer;
 }

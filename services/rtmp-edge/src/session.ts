@@ -121,12 +121,10 @@ export class RtmpSession {
     }
   }
 
+  /** A set-up deadline passed: fail now (closing the sockets ends whatever read is pending). */
   private abort(err: Error): void {
-    if (this.closed) return;
     this.abortError ??= err;
-    // Pending reads reject once the sockets are gone; run() then reports abortError.
-    this.origin?.close();
-    this.client.socket.destroy();
+    this.fail(err);
   }
 
   private async handshake(): Promise<void> {

@@ -22,6 +22,7 @@ export class RawRtmpClient {
       socket.once('error', reject);
     });
     socket.on('error', () => {});
+    socket.setNoDelay(true);
     const c = new RawRtmpClient(new MessageConnection(socket, 'server', { maxMessageSize: 16 << 20, maxChunkStreams: 64, maxBufferedBytes: 32 << 20 }, 1 << 20));
     socket.write(clientC0C1());
     const s = await c.withTimeout(c.conn.input.readExact(1 + 2 * HANDSHAKE_SIZE), 'handshake');

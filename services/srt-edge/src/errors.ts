@@ -5,9 +5,8 @@ export const BAD_HANDSHAKE = 'SRSP_ERR_BAD_HANDSHAKE';
 export const BAD_STREAM_ID = 'SRSP_ERR_BAD_STREAM_ID';
 export const ORIGIN_TIMEOUT = 'SRSP_ERR_ORIGIN_TIMEOUT';
 export const ORIGIN_UNREACHABLE = 'SRSP_ERR_ORIGIN_UNREACHABLE';
-export const ORIGIN_REJECTED = 'SRSP_ERR_ORIGIN_REJECTED';
 export const NO_SRT_ENDPOINT = 'SRSP_ERR_NO_SRT_ENDPOINT';
-export const SESSION_LIMIT = 'SRSP_ERR_SESSION_LIMIT';
+export const SOCKET_ID_COLLISION = 'SRSP_ERR_SOCKET_ID_COLLISION';
 
 /** Why a datagram is not a usable handshake; doubles as the drop-reason label. */
 export type HandshakeFault =
@@ -51,16 +50,6 @@ export class OriginUnreachableError extends ProxyError {
   }
 }
 
-/** The origin answered the conclusion with an SRT rejection; forwarded to the caller as is. */
-export class OriginRejectedError extends ProxyError {
-  constructor(
-    readonly rejectCode: number,
-    message: string,
-  ) {
-    super(ORIGIN_REJECTED, message);
-  }
-}
-
 /** The picked origin advertises no SRT endpoint. */
 export class NoSrtEndpointError extends ProxyError {
   constructor(message: string) {
@@ -68,9 +57,9 @@ export class NoSrtEndpointError extends ProxyError {
   }
 }
 
-/** A per-edge or per-source-IP session cap is reached. */
-export class SessionLimitError extends ProxyError {
+/** The origin handed out a socket id another session of the same caller address already uses. */
+export class SocketIdCollisionError extends ProxyError {
   constructor(message: string) {
-    super(SESSION_LIMIT, message);
+    super(SOCKET_ID_COLLISION, message);
   }
 }

@@ -1,7 +1,7 @@
 import { resolveEndpoint, type OriginRecord } from '@srs-proxy/balancer';
 import type { RegistryClient } from '@srs-proxy/bus';
 import { errorCode, errorMessage, withSpan, type Logger } from '@srs-proxy/runtime';
-import { NoSrtEndpointError, OriginRejectedError, ORIGIN_TIMEOUT, ORIGIN_UNREACHABLE } from './errors.ts';
+import { NoSrtEndpointError, SocketIdCollisionError, ORIGIN_TIMEOUT, ORIGIN_UNREACHABLE } from './errors.ts';
 import type { RelayCounters, SessionResult, SrtMetrics } from './metrics.ts';
 import { OriginLink } from './origin-link.ts';
 import { buildInductionRequest, buildRejection, RejectReason, srtHsOf, withCookie, type Handshake } from './srt/handshake.ts';
@@ -197,7 +197,10 @@ export class SrtSession {
       }
       this.originSocketId = answer.socketId;
       if (!this.host.established(this)) {
-        throw new SetupFailure(RejectReason.RESOURCE, new OriginRejectedError(0, `origin socket id ${answer.socketId} already in use for this caller`));
+        // The origin considers itself connected: release its side before refusing the caller.
+        link.send(buildShutdown(answer.socketId, this.host.timestamp()));
+        this.originSocketId = 0;
+        throw new SetupFailure(RejectReason.RESOURCE, new SocketIdCollisionError(`origin socket id ${answer.socketId} is already in use for this caller`));
       }
       this.response = toCaller;
       this.state = 'established';
@@ -281,7 +284,7 @@ export class SrtSession {
     this.link?.close();
     this.link = undefined;
     this.host.released(this, reason, rejection);
-    this.log.info({ reason, established: wasEstablished }, 'SRT session closed');
+    this.log.info({ reason, established: wasEstablished, callerPackets: this.activity }, 'SRT session closed');
   }
 }
 

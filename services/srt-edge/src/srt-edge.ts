@@ -111,12 +111,19 @@ export class SrtEdge implements SessionHost {
 
   async start(): Promise<void> {
     const host = this.config.listen.host;
-    const family = host !== undefined && isIP(host) === 6 ? 'udp6' : 'udp4';
-    const listener = createSocket({ type: family, lookup: literalLookup as never });
-    listener.on('message', this.onMessage);
-    listener.on('error', (err) => this.dropLog.warn({ err: errorMessage(err) }, 'SRT listener socket error'));
-    this.listener = listener;
-    this.port = await bindUdp(listener, { host: host ?? (family === 'udp4' ? '0.0.0.0' : '::'), port: this.config.listen.port });
+    if (host !== undefined) {
+      this.port = await this.bind(isIP(host) === 6 ? 'udp6' : 'udp4', host);
+    } else {
+      // All interfaces: one dual-stack socket (IPv4 callers appear as ::ffff:a.b.c.d), or IPv4
+      // alone where the host has no IPv6.
+      try {
+        this.port = await this.bind('udp6', '::');
+      } catch (err) {
+        this.deps.logger.info({ err: errorMessage(err) }, 'no IPv6 for the SRT listener; listening on IPv4 only');
+        this.port = await this.bind('udp4', '0.0.0.0');
+      }
+    }
+    const listener = this.listener!;
     try {
       listener.setRecvBufferSize(UDP_BUFFER_BYTES);
       listener.setSendBufferSize(UDP_BUFFER_BYTES);
@@ -126,6 +133,20 @@ export class SrtEdge implements SessionHost {
     this.timer = setInterval(() => this.housekeeping(), this.housekeepingMs);
     this.timer.unref();
     this.deps.logger.info({ port: this.port, maxSessions: this.config.maxSessions }, 'SRT listener ready');
+  }
+
+  private async bind(type: 'udp4' | 'udp6', address: string): Promise<number> {
+    const listener = createSocket({ type, ipv6Only: false, lookup: literalLookup as never });
+    listener.on('message', this.onMessage);
+    listener.on('error', (err) => this.dropLog.warn({ err: errorMessage(err) }, 'SRT listener socket error'));
+    try {
+      const port = await bindUdp(listener, { host: address, port: this.config.listen.port });
+      this.listener = listener;
+      return port;
+    } catch (err) {
+      listener.close();
+      throw err;
+    }
   }
 
   async close(reason = 'edge closing'): Promise<void> {

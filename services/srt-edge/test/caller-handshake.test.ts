@@ -5,7 +5,7 @@ import { waitFor } from '../../../test/support/index.ts';
 import { startInprocSrtEdge, startSilentOrigin, startSrtReceiverOrigin } from '../../../test/support/srt-origin.ts';
 import {
   buildInductionRequest, buildSrtHs, encodeSwappedString, ExtensionType, HandshakeType, parseHandshake, RejectReason, serializeHandshake,
-  SRT_MAGIC, type Handshake,
+  SRT_MAGIC, type Extension, type Handshake,
 } from '../src/srt/handshake.ts';
 
 /** A caller speaking raw SRT handshakes from one UDP socket, to observe exactly what the edge answers. */
@@ -57,7 +57,7 @@ class RawCaller {
 }
 
 function conclusion(socketId: number, cookie: number, sid: string | undefined, version = 5): Buffer {
-  const extensions = [{ type: ExtensionType.HSREQ, content: buildSrtHs({ srtVersion: 0x010501, flags: 0xbf, recvLatencyMs: 120, sendLatencyMs: 120 }) }];
+  const extensions: Extension[] = [{ type: ExtensionType.HSREQ, content: buildSrtHs({ srtVersion: 0x010501, flags: 0xbf, recvLatencyMs: 120, sendLatencyMs: 120 }) }];
   if (sid !== undefined) extensions.push({ type: ExtensionType.SID, content: encodeSwappedString(sid) });
   return serializeHandshake({
     timestamp: 2, dstSocketId: 0, version, encryption: 0, extensionField: 5, initialSequence: 1000, mtu: 1500, flowWindow: 8192,

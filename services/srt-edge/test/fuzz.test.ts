@@ -45,7 +45,7 @@ class Fuzzer {
     return b;
   }
   mutate(base: Buffer): Buffer {
-    let b = Buffer.from(base);
+    let b: Buffer = Buffer.from(base);
     const ops = 1 + this.int(4);
     for (let k = 0; k < ops; k++) {
       switch (this.int(6)) {

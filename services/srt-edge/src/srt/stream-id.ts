@@ -44,7 +44,6 @@ const SEPARATORS = ['=', ',', '&&', '&', ';'] as const;
 /** Upper bound on the work per stream id; libsrt caps stream ids at 512 bytes. */
 const MAX_STREAM_ID_CHARS = 512;
 const VHOST_RE = /^[A-Za-z0-9._-]+$/;
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN_RE = /[\u0000-\u001f\u007f#]/;
 
 /** SRS `srs_string_split(str, separators)`: cut at the earliest separator, drop a trailing empty token. */
