@@ -2,7 +2,7 @@
  * RTMP relay benchmark: a raw RTMP publisher blasts pre-chunked video messages as fast as TCP
  * allows into nginx-rtmp, directly and through the standalone proxy's rtmp-edge, with chunk
  * size 128 (ffmpeg's default) and 4096 (OBS). A player leg measures origin → client the same
- * way. Prints throughput (edge/direct ratio), the proxy's CPU-seconds per GB (from /proc) and
+ * way. Prints throughput  (edge/direct ratio), the proxy's CPU-seconds per GB (from /proc) and
  * the session set-up time (TCP connect → NetStream.Publish.Start) p50/p99 for both paths.
  *
  *   node --import tsx bench/rtmp-relay.ts [MB-per-run] [setup-samples]
@@ -19,7 +19,9 @@ import { commandMessage } from '../services/rtmp-edge/src/rtmp/messages.ts';
 
 const MB = Number(process.argv[2] ?? 384);
 const SETUP_SAMPLES = Number(process.argv[3] ?? 100);
-const PLAY_SECONDS = 4;
+const PLAY_SECONDS = 3;
+/** Each path is measured this many times, interleaved; the table shows medians. */
+const ROUNDS = 3;
 const MESSAGE_SIZE = 64 * 1024;
 const CLK_TCK = 100;
 
@@ -160,34 +162,49 @@ async function main(): Promise<void> {
     // Warm-up (JIT, first pick) through the edge.
     await blast(proxy.ports.rtmp, 'warm', 32 << 20, 4096);
     const bare = await startBarePipe(nginx.port);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     try {
       for (const chunkSize of [128, 4096]) {
-        const direct = await blast(nginx.port, `d${chunkSize}`, bytes, chunkSize);
-        const cpu0 = cpuSeconds(pid);
-        const edge = await blast(proxy.ports.rtmp, `e${chunkSize}`, bytes, chunkSize);
-        const cpu = cpuSeconds(pid) - cpu0;
-        const bcpu0 = cpuSeconds(bare.pid);
-        const piped = await blast(bare.port, `b${chunkSize}`, bytes, chunkSize);
-        const bcpu = cpuSeconds(bare.pid) - bcpu0;
-        const dMBps = direct.bytes / direct.seconds / 1e6;
-        const eMBps = edge.bytes / edge.seconds / 1e6;
-        const bMBps = piped.bytes / piped.seconds / 1e6;
+        // Rounds alternate the paths so load from other processes hits all of them alike.
+        const d: number[] = [];
+        const e: number[] = [];
+        const ec: number[] = [];
+        const b: number[] = [];
+        const bc: number[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const direct = await blast(nginx.port, `d${chunkSize}-${round}`, bytes, chunkSize);
+          d.push(direct.bytes / direct.seconds / 1e6);
+          const cpu0 = cpuSeconds(pid);
+          const edge = await blast(proxy.ports.rtmp, `e${chunkSize}-${round}`, bytes, chunkSize);
+          ec.push((cpuSeconds(pid) - cpu0) / (edge.bytes / 1e9));
+          e.push(edge.bytes / edge.seconds / 1e6);
+          const bcpu0 = cpuSeconds(bare.pid);
+          const piped = await blast(bare.port, `b${chunkSize}-${round}`, bytes, chunkSize);
+          bc.push((cpuSeconds(bare.pid) - bcpu0) / (piped.bytes / 1e9));
+          b.push(piped.bytes / piped.seconds / 1e6);
+        }
+        const dm = median(d);
         rows.push([
-          `publish, chunk ${chunkSize}`, dMBps.toFixed(0), eMBps.toFixed(0), (eMBps / dMBps).toFixed(2), (cpu / (edge.bytes / 1e9)).toFixed(2),
-          (bMBps / dMBps).toFixed(2), (bcpu / (piped.bytes / 1e9)).toFixed(2),
+          `publish, chunk ${chunkSize}`, dm.toFixed(0), median(e).toFixed(0), (median(e) / dm).toFixed(2), median(ec).toFixed(2),
+          (median(b) / dm).toFixed(2), median(bc).toFixed(2),
         ]);
       }
     } finally {
       await bare.stop();
     }
     {
-      const direct = await playLeg(nginx.port, nginx.port, 'pd');
-      const cpu0 = cpuSeconds(pid);
-      const edge = await playLeg(nginx.port, proxy.ports.rtmp, 'pe');
-      const cpu = cpuSeconds(pid) - cpu0;
-      const dMBps = direct.bytes / direct.seconds / 1e6;
-      const eMBps = edge.bytes / edge.seconds / 1e6;
-      rows.push(['play, chunk 4096', dMBps.toFixed(0), eMBps.toFixed(0), (eMBps / dMBps).toFixed(2), (cpu / (edge.bytes / 1e9)).toFixed(2), '-', '-']);
+      const d: number[] = [];
+      const e: number[] = [];
+      const ec: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const direct = await playLeg(nginx.port, nginx.port, `pd${round}`);
+        d.push(direct.bytes / direct.seconds / 1e6);
+        const cpu0 = cpuSeconds(pid);
+        const edge = await playLeg(nginx.port, proxy.ports.rtmp, `pe${round}`);
+        ec.push((cpuSeconds(pid) - cpu0) / (edge.bytes / 1e9));
+        e.push(edge.bytes / edge.seconds / 1e6);
+      }
+      rows.push(['play, chunk 4096', median(d).toFixed(0), median(e).toFixed(0), (median(e) / median(d)).toFixed(2), median(ec).toFixed(2), '-', '-']);
     }
     const sd = await setupTimes(nginx.port, 'sd');
     const se = await setupTimes(proxy.ports.rtmp, 'se');
@@ -195,7 +212,7 @@ async function main(): Promise<void> {
     const header = ['scenario', 'direct MB/s', 'edge MB/s', 'edge/direct', 'edge CPU-s/GB', 'bare pipe/direct', 'bare pipe CPU-s/GB'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join(' | ');
-    console.log(`RTMP relay, ${MB} MB per publish run, ${MESSAGE_SIZE / 1024} KiB video messages, nginx-rtmp origin`);
+    console.log(`RTMP relay, medians of ${ROUNDS} interleaved rounds, ${MB} MB per publish run, ${MESSAGE_SIZE / 1024} KiB video messages, nginx-rtmp origin`);
     console.log(line(header));
     console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
     for (const r of rows) console.log(line(r));

@@ -22,6 +22,20 @@ before(async () => {
   await waitFor(() => nms.events().some((e) => e.event === 'postPublish' && e.path === '/live/flv1'), { timeoutMs: 15_000, what: 'publish on NMS' });
 });
 
+/** What the origin and the publisher did, for failure messages. */
+function context(): string {
+  return `\n--- NMS events ---\n${JSON.stringify(nms.events())}\n--- publisher ---\n${publisher.output()}\n--- proxy (tail) ---\n${proxy.proc.output().slice(-3000)}`;
+}
+
+/** waitFor, with the origin's and publisher's state at the time of a timeout. */
+async function waitWithContext<T>(fn: () => T, opts: { timeoutMs?: number; what: string }): Promise<NonNullable<T>> {
+  try {
+    return await waitFor(fn, opts);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}${context()}`);
+  }
+}
+
 after(async () => {
   await publisher?.stop('SIGKILL');
   await proxy?.stop();
@@ -31,10 +45,10 @@ after(async () => {
 test('ffmpeg plays HTTP-FLV through the edge: frames decoded, origin headers kept, query forwarded', async () => {
   const before = nms.events().length;
   const played = await decodeFrames(`http://127.0.0.1:${proxy.ports.http}/live/flv1.flv?token=abc`, { frames: 50 });
-  assert.ok(played.frames > 0, `no frames decoded:\n${played.output}`);
+  assert.ok(played.frames > 0, `no frames decoded:\n${played.output}${context()}`);
   assert.equal(played.frames, 50);
   const play = nms.events().slice(before).find((e) => e.event === 'postPlay' && e.path === '/live/flv1');
-  assert.deepEqual(play?.query, { token: 'abc' }, 'the player\'s query reached the origin');
+  assert.deepEqual(play?.query, { token: 'abc' }, `the player's query reached the origin${context()}`);
 
   const direct = await request(`http://127.0.0.1:${nms.httpPort}/live/flv1.flv`);
   const viaEdge = await request(`http://127.0.0.1:${proxy.ports.http}/live/flv1.flv`);
@@ -59,9 +73,9 @@ test('a player that disconnects mid-stream closes the origin request (NMS sees i
     got += (chunk as Buffer).length;
     if (got > 64 * 1024) break;
   }
-  const play = await waitFor(() => nms.events().slice(before).find((e) => e.event === 'postPlay' && e.path === '/live/flv1'), { what: 'postPlay' });
+  const play = await waitWithContext(() => nms.events().slice(before).find((e) => e.event === 'postPlay' && e.path === '/live/flv1'), { what: 'postPlay' });
   const left = Date.now();
-  await waitFor(() => nms.events().slice(before).some((e) => e.event === 'donePlay' && e.id === play.id), { timeoutMs: 3_000, what: 'donePlay of the relayed player' });
+  await waitWithContext(() => nms.events().slice(before).some((e) => e.event === 'donePlay' && e.id === play.id), { timeoutMs: 3_000, what: 'donePlay of the relayed player' });
   assert.ok(Date.now() - left < 3_000);
   const metrics = () => request(`http://127.0.0.1:${proxy.ports.ops}/metrics`).then((m) => m.body.text());
   await waitFor(async () => /srsp_http_edge_active_streams\{[^}]*kind="flv"[^}]*\} 0/.test(await metrics()), { timeoutMs: 3_000, what: 'active FLV streams back to 0' });

@@ -53,8 +53,9 @@ export const DEFAULT_HTTP_EDGE_LIMITS: HttpEdgeLimits = {
   originKeepAliveMs: 4_000,
   // A live playlist is a few KB; a 24 h VOD playlist of 2 s segments is about 3 MB.
   maxDocumentBytes: 4 * 1024 * 1024,
-  // Players fetch several segments per playlist refresh: 5 s saves their registry round trips
-  // while staying far below the 120 s session TTL, so failover and expiry are seen quickly.
+  // Players fetch several segments per playlist refresh and FLV players arrive in bursts: 5 s
+  // saves their registry round trips while staying far below the 120 s session TTL and the
+  // origin TTL, so expiry is seen quickly (connect failures bypass the cache at once).
   routeCacheTtlMs: 5_000,
   // Bounds the three caches whatever ids clients invent; one entry per active stream/session.
   routeCacheMaxEntries: 50_000,
@@ -75,8 +76,6 @@ interface Target {
   streamUrl: string;
   /** Session id to tag a rewritten document with. */
   spbhid?: string;
-  /** Segment/document routes reuse a cached pick; live streams pick each time. */
-  cachePick: boolean;
   key?: HttpStreamUrl;
 }
 
@@ -108,7 +107,7 @@ export class HttpEdge {
   private readonly sessionsById: TtlCache<string, HlsSession>;
   /** stream key → session (first playlist request of a stream). */
   private readonly sessionsByStream: TtlCache<string, HlsSession>;
-  /** stream URL → origin, for segment and document requests only. */
+  /** stream URL → origin (short-lived; see pickOrigin). */
   private readonly picks: TtlCache<string, OriginRecord>;
   private readonly m: HttpEdgeMetrics;
   private readonly log: Logger;
@@ -242,7 +241,7 @@ export class HttpEdge {
   private async resolveTarget(kind: StreamKind, r: Route, host: string | undefined): Promise<Target> {
     if (kind === 'flv' || kind === 'ts') {
       const key = streamKeyOf(r, host);
-      return { streamUrl: key.key, cachePick: false, key };
+      return { streamUrl: key.key, key };
     }
     let session: HlsSession;
     if (r.spbhid !== undefined) {
@@ -252,7 +251,7 @@ export class HttpEdge {
       const key = streamKeyOf(r, host);
       session = await this.sessionForStream(key);
     }
-    return { streamUrl: session.stream_url, spbhid: session.spbhid, cachePick: true };
+    return { streamUrl: session.stream_url, spbhid: session.spbhid };
   }
 
   private async sessionById(spbhid: string): Promise<HlsSession> {
@@ -274,14 +273,18 @@ export class HttpEdge {
     return session;
   }
 
+  /**
+   * The stream's origin. Picks are cached for `routeCacheTtlMs` (a player opening a stream, and
+   * every segment request, would otherwise wait for a registry round trip); a connect failure
+   * drops the entry and asks the registry afresh with the failed origin avoided.
+   */
   private async pickOrigin(target: Target, avoid: string[] | undefined): Promise<OriginRecord> {
-    const useCache = target.cachePick && avoid === undefined;
-    if (useCache) {
+    if (avoid === undefined) {
       const cached = this.picks.get(target.streamUrl);
       if (cached) return cached;
     }
     const { origin } = await this.deps.registry.pick(target.streamUrl, avoid ? { protocol: 'http', avoid } : { protocol: 'http' });
-    if (target.cachePick) this.picks.set(target.streamUrl, origin);
+    this.picks.set(target.streamUrl, origin);
     return origin;
   }
 

@@ -19,6 +19,8 @@ export interface RecordedSetup {
   sequence: RtmpMessage[];
   /** The `publish` or `play` message. */
   start: RtmpMessage;
+  /** The client's outbound chunk size when it sent publish/play. */
+  chunkSize: number;
 }
 
 export interface ReplayResult {
@@ -104,6 +106,10 @@ export class OriginLink {
    * Publish.Start / Play.Start. Error statuses and `_error` become OriginRejectedError.
    */
   async replay(setup: RecordedSetup): Promise<ReplayResult> {
+    // The origin will read the client's chunking unchanged, so it learns the client's chunk size
+    // first thing, well apart from relayed data: nginx-rtmp mis-parses data that shares a read
+    // with a Set Chunk Size that lowers the size.
+    this.conn.setChunkSize(setup.chunkSize);
     const connect = decodeCommand(setup.connect);
     const connectResult = await this.call({ ...setup.connect, csid: CSID_COMMAND, streamId: 0, timestamp: 0 }, connect.tid, 'connect');
     const data = statusInfo(connectResult)?.data;
