@@ -1,39 +1,40 @@
 // http-edge throughput and cost, proxy vs direct in one run:
-//   * HLS playlist and segment requests/s and p99 latency (autocannon) through the standalone
-//     proxy's HTTP port vs straight from an nginx origin serving the same files;
-//   * HTTP-FLV time to first byte through the proxy vs straight from a node-media-server origin;
-//   * proxy CPU per player with 100 concurrent HTTP-FLV players (origin CPU for the same players
-//     direct, for scale).
-// Spawns its own nginx, node-media-server, ffmpeg publisher and proxy process. Prints one table.
+//   * HLS playlist and segment requests/s and latency (wrk, a C load generator, so the load
+//     generator does not take the servers' CPU the way a Node one would) straight from an nginx
+//     origin, through a bare Node `http` → undici pass-through (no proxy logic: the calibration
+//     row, the most Node can do), through the edge with its caches off (every request reaches
+//     the origin) and through the edge with its default caches (many players on the same live
+//     segments, where the segment cache and playlist micro-cache serve them);
+//   * HTTP-FLV time to first byte straight from a node-media-server origin, through the
+//     pass-through and through the edge;
+//   * proxy CPU per player with 100 concurrent HTTP-FLV players (origin CPU for scale).
+// Spawns its own nginx, node-media-server, ffmpeg publisher, pass-through and proxy processes.
+// Nothing is pinned: every process competes for the same cores, as in a real deployment.
 //
 //   node --import tsx bench/http-hls.ts
+//
+// Run with `--passthrough <originPort> <listenPort>` it is the calibration server itself.
 import { setMaxListeners } from 'node:events';
+import { createServer } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { startNginxOrigin, startProxy, requireBinary, spawnProcess, waitFor } from '@srs-proxy/test';
+import { startNginxOrigin, startProxy, requireBinary, spawnProcess, waitFor, freeTcpPort, type ProxyHandle, type Spawned } from '@srs-proxy/test';
 import { startNmsOrigin } from '../test/support/nms-origin.ts';
 
-/** The part of autocannon's API used here (the package ships no type declarations). */
-type Autocannon = (opts: { url: string; connections: number; duration: number; pipelining: number }) => Promise<{
-  requests: { average: number };
-  latency: { p99: number };
-  errors: number;
-  non2xx: number;
-  timeouts: number;
-}>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-
-/** Seconds per autocannon run: thousands of requests, so p99 is stable; bounded total time. */
+/** Seconds per wrk run: tens of thousands of requests, so p99 is stable; bounded total time. */
 const RUN_SECONDS = 3;
-/** Direct and proxied runs alternate this many times; the median run is reported (other work shares the cores). */
-const ROUNDS = 3;
-/** Unmeasured seconds first (JIT, keep-alive pools, the edge's session caches). */
+/** The sides alternate this many times; the median run is reported (other work shares the cores). */
+const ROUNDS = 5;
+/** Unmeasured seconds per side first (JIT, keep-alive pools, the edge's session caches). */
 const WARMUP_SECONDS = 1;
 /** Concurrent keep-alive connections of the load generator, like a busy edge's players. */
 const CONNECTIONS = 32;
+/** One wrk thread: the load generator stays on (at most) one core, leaving the other to the servers. */
+const WRK_THREADS = 1;
 /** One HLS segment: ~1.5 s of 1 Mbps video. */
 const SEGMENT_BYTES = 188 * 1000;
 const SEGMENTS = 6;
@@ -45,12 +46,72 @@ const PLAYERS = 100;
 const CPU_SECONDS = 10;
 /** Linux clock ticks per second for /proc/<pid>/stat utime/stime. */
 const CLK_TCK = 100;
+/** Keep-alive of the pass-through towards the origin: below nginx's and NMS's idle timeouts. */
+const PASSTHROUGH_KEEPALIVE_MS = 4_000;
 
-interface Load { rps: number; p99: number; errors: number }
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection']);
 
-async function load(url: string, seconds: number): Promise<Load> {
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts };
+/** The calibration server: every request forwarded to the origin with undici, body streamed back. */
+function runPassthrough(originPort: number, listenPort: number): void {
+  const agent = new Agent({ keepAliveTimeout: PASSTHROUGH_KEEPALIVE_MS, connections: null });
+  const origin = `http://127.0.0.1:${originPort}`;
+  createServer({ noDelay: true }, (req, res) => {
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
+    const ac = new AbortController();
+    agent
+      .stream({ origin, path: req.url ?? '/', method: 'GET', signal: ac.signal, opaque: res }, ({ statusCode, headers }) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+        res.writeHead(statusCode, out);
+        return res;
+      })
+      .catch(() => res.destroy());
+  }).listen(listenPort, '127.0.0.1', () => console.log('passthrough ready'));
+}
+
+async function startPassthrough(originPort: number): Promise<{ port: number; proc: Spawned }> {
+  const port = await freeTcpPort();
+  const proc = spawnProcess(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--passthrough', String(originPort), String(port)]);
+  await waitFor(() => proc.output().includes('passthrough ready'), { timeoutMs: 20_000, what: 'pass-through' });
+  return { port, proc };
+}
+
+interface Load { rps: number; p50: number; p99: number; errors: number }
+
+/** wrk's latency figures carry a unit (`us`, `ms`, `s`); milliseconds out. */
+function ms(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (!m) throw new Error(`unparsable wrk latency "${text}"`);
+  const scale = { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[m[2] as 'us' | 'ms' | 's' | 'm'];
+  return Number(m[1]) * scale;
+}
+
+function parseWrk(out: string): Load {
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  const p50 = /^\s+50%\s+(\S+)/m.exec(out);
+  const p99 = /^\s+99%\s+(\S+)/m.exec(out);
+  if (!rps || !p50 || !p99) throw new Error(`unparsable wrk output:\n${out}`);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const sockErrors = sock ? sock.slice(1).reduce((n, x) => n + Number(x), 0) : 0;
+  return { rps: Number(rps[1]), p50: ms(p50[1]!), p99: ms(p99[1]!), errors: non2xx + sockErrors };
+}
+
+function wrk(url: string, seconds: number): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    execFile('wrk', [`-t${WRK_THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url], (err, stdout, stderr) => {
+      if (err) reject(new Error(`wrk failed: ${err.message}\n${stderr}`));
+      else {
+        try {
+          resolve(parseWrk(stdout));
+        } catch (e) {
+          reject(e);
+        }
+      }
+    });
+  });
 }
 
 function cpuTicks(pid: number): number {
@@ -113,17 +174,26 @@ async function cpuWhilePlaying(url: string, pids: number[]): Promise<{ cpu: numb
   return { cpu, mbps };
 }
 
-const rows: Array<[string, string, string, string]> = [];
+type Row = [workload: string, side: string, rps: string, p50: string, p99: string, ratio: string];
+const rows: Row[] = [];
+const ttfbRows: Array<[string, string, string, string]> = [];
+const cpuRows: Array<[string, string, string, string]> = [];
 const fmt = (n: number, d = 0) => n.toFixed(d);
 
-requireBinary('ffmpeg');
+/** Edge settings of the "caches off" side: every request reaches the origin. */
+const CACHES_OFF = { PROXY_HLS_SEGMENT_CACHE_BYTES: '0', PROXY_HLS_PLAYLIST_CACHE: '0' };
 
-/** HLS through a proxy that knows only the nginx origin. */
+/** HLS through proxies that know only the nginx origin. */
 async function hlsSection(): Promise<void> {
   const nginx = await startNginxOrigin();
-  const proxy = await startProxy({ env: { PROXY_LOG_LEVEL: 'warn' } });
+  const pass = await startPassthrough(nginx.httpPort);
+  const started: ProxyHandle[] = [];
   try {
-    // Fixed files on nginx, so both sides serve identical bytes.
+    const cold = await startProxy({ env: { PROXY_LOG_LEVEL: 'warn', ...CACHES_OFF } });
+    started.push(cold);
+    const warm = await startProxy({ env: { PROXY_LOG_LEVEL: 'warn' } });
+    started.push(warm);
+    // Fixed files on nginx, so every side serves identical bytes.
     mkdirSync(join(nginx.dir, 'bench'));
     let playlist = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n';
     for (let i = 0; i < SEGMENTS; i++) {
@@ -133,35 +203,43 @@ async function hlsSection(): Promise<void> {
       playlist += `#EXTINF:1.500,\nb-${i}.ts\n`;
     }
     writeFileSync(join(nginx.dir, 'bench', 'b.m3u8'), playlist);
-    const reg = await proxy.register(nginx.heartbeatBody());
-    if (reg.status !== 200) throw new Error(`register nginx: ${reg.body}`);
-    const direct = `http://127.0.0.1:${nginx.httpPort}/bench`;
-    const edge = `http://127.0.0.1:${proxy.ports.http}/bench`;
-    const tagged = await (await request(`${edge}/b.m3u8`)).body.text();
-    const id = /spbhid=([0-9a-f]+)/.exec(tagged)?.[1];
-    if (!id) throw new Error(`edge playlist not tagged:\n${tagged}`);
+    const ids: string[] = [];
+    for (const proxy of [cold, warm]) {
+      const reg = await proxy.register(nginx.heartbeatBody());
+      if (reg.status !== 200) throw new Error(`register nginx: ${reg.body}`);
+      const tagged = await (await request(`http://127.0.0.1:${proxy.ports.http}/bench/b.m3u8`)).body.text();
+      const id = /spbhid=([0-9a-f]+)/.exec(tagged)?.[1];
+      if (!id) throw new Error(`edge playlist not tagged:\n${tagged}`);
+      ids.push(id);
+    }
+    const base = (port: number) => `http://127.0.0.1:${port}/bench`;
+    const sides = (file: string, query: (i: number) => string) => [
+      ['direct (nginx)', `${base(nginx.httpPort)}/${file}`],
+      ['node pass-through', `${base(pass.port)}/${file}`],
+      ['edge, caches off', `${base(cold.ports.http)}/${file}${query(0)}`],
+      ['edge, caches on', `${base(warm.ports.http)}/${file}${query(1)}`],
+    ] as const;
 
-    for (const [name, d, e] of [
-      ['HLS playlist', `${direct}/b.m3u8`, `${edge}/b.m3u8`],
-      ['HLS segment (188 KB)', `${direct}/b-3.ts`, `${edge}/b-3.ts?spbhid=${id}`],
+    for (const [name, urls] of [
+      ['HLS playlist', sides('b.m3u8', () => '')],
+      [`HLS segment ${SEGMENT_BYTES / 1000} KB, all players same`, sides('b-3.ts', (i) => `?spbhid=${ids[i]}`)],
     ] as const) {
-      await load(d, WARMUP_SECONDS);
-      await load(e, WARMUP_SECONDS);
-      const ds: Load[] = [];
-      const es: Load[] = [];
+      for (const [, url] of urls) await wrk(url, WARMUP_SECONDS);
+      const runs: Load[][] = urls.map(() => []);
       for (let round = 0; round < ROUNDS; round++) {
-        ds.push(await load(d, RUN_SECONDS));
-        es.push(await load(e, RUN_SECONDS));
+        for (let s = 0; s < urls.length; s++) runs[s]!.push(await wrk(urls[s]![1], RUN_SECONDS));
       }
-      const a = median(ds, (x) => x.rps);
-      const b = median(es, (x) => x.rps);
-      const errors = [...ds, ...es].reduce((n, x) => n + x.errors, 0);
-      if (errors > 0) console.error(`${name}: ${errors} failed requests`);
-      rows.push([`${name} req/s`, fmt(a.rps), fmt(b.rps), `${fmt(b.rps / a.rps, 2)}x`]);
-      rows.push([`${name} p99 ms`, fmt(a.p99, 1), fmt(b.p99, 1), `${fmt(b.p99 / Math.max(a.p99, 0.001), 2)}x`]);
+      const direct = median(runs[0]!, (x) => x.rps);
+      urls.forEach(([side], s) => {
+        const m = median(runs[s]!, (x) => x.rps);
+        const errors = runs[s]!.reduce((n, x) => n + x.errors, 0);
+        if (errors > 0) console.error(`${name} / ${side}: ${errors} failed requests`);
+        rows.push([s === 0 ? name : '', side, fmt(m.rps), fmt(m.p50, 2), fmt(m.p99, 2), s === 0 ? '1.00x' : `${fmt(m.rps / direct.rps, 2)}x`]);
+      });
     }
   } finally {
-    await proxy.stop();
+    for (const p of started) await p.stop();
+    await pass.proc.stop();
     await nginx.stop();
   }
 }
@@ -169,6 +247,7 @@ async function hlsSection(): Promise<void> {
 /** HTTP-FLV through a proxy that knows only the node-media-server origin. */
 async function flvSection(): Promise<void> {
   const nms = await startNmsOrigin();
+  const pass = await startPassthrough(nms.httpPort);
   const proxy = await startProxy({ env: { PROXY_LOG_LEVEL: 'warn' } });
   const publisher = spawnProcess('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
@@ -178,43 +257,67 @@ async function flvSection(): Promise<void> {
     const reg = await proxy.register(nms.heartbeatBody());
     if (reg.status !== 200) throw new Error(`register nms: ${reg.body}`);
     await waitFor(() => nms.events().some((e) => e.event === 'postPublish' && e.path === '/live/bench'), { timeoutMs: 15_000, what: 'publish' });
-    const flvDirect = `http://127.0.0.1:${nms.httpPort}/live/bench.flv`;
-    const flvEdge = `http://127.0.0.1:${proxy.ports.http}/live/bench.flv`;
-    const td: number[] = [];
-    const te: number[] = [];
+    const urls = [
+      `http://127.0.0.1:${nms.httpPort}/live/bench.flv`,
+      `http://127.0.0.1:${pass.port}/live/bench.flv`,
+      `http://127.0.0.1:${proxy.ports.http}/live/bench.flv`,
+    ];
+    const samples: number[][] = urls.map(() => []);
     for (let i = 0; i < 2 * TTFB_SAMPLES; i++) {
-      const a = await ttfb(flvDirect);
-      const b = await ttfb(flvEdge);
-      if (i < TTFB_SAMPLES) continue;
-      td.push(a);
-      te.push(b);
+      for (let s = 0; s < urls.length; s++) {
+        const t = await ttfb(urls[s]!);
+        if (i >= TTFB_SAMPLES) samples[s]!.push(t);
+      }
     }
-    td.sort((x, y) => x - y);
-    te.sort((x, y) => x - y);
-    rows.push(['FLV first byte p50 ms', fmt(quantile(td, 0.5), 2), fmt(quantile(te, 0.5), 2), `+${fmt(quantile(te, 0.5) - quantile(td, 0.5), 2)} ms`]);
-    rows.push(['FLV first byte p90 ms', fmt(quantile(td, 0.9), 2), fmt(quantile(te, 0.9), 2), `+${fmt(quantile(te, 0.9) - quantile(td, 0.9), 2)} ms`]);
+    for (const s of samples) s.sort((x, y) => x - y);
+    for (const q of [0.5, 0.9]) {
+      const d = quantile(samples[0]!, q);
+      const p = quantile(samples[1]!, q);
+      const e = quantile(samples[2]!, q);
+      ttfbRows.push([`FLV first byte p${q * 100} ms`, fmt(d, 2), `${fmt(p, 2)} (+${fmt(p - d, 2)})`, `${fmt(e, 2)} (+${fmt(e - d, 2)})`]);
+    }
 
     const proxyPid = proxy.proc.child.pid!;
     const nmsPid = nms.proc.child.pid!;
-    const viaDirect = await cpuWhilePlaying(flvDirect, [nmsPid]);
-    const viaEdge = await cpuWhilePlaying(flvEdge, [proxyPid, nmsPid]);
-    rows.push([`FLV ${PLAYERS} players Mbit/s delivered`, fmt(viaDirect.mbps, 1), fmt(viaEdge.mbps, 1), `${fmt(viaEdge.mbps / viaDirect.mbps, 2)}x`]);
-    rows.push([`FLV ${PLAYERS} players origin CPU %`, fmt(viaDirect.cpu[0]!, 1), fmt(viaEdge.cpu[1]!, 1), '']);
-    rows.push(['FLV proxy CPU % (total / per player)', '-', `${fmt(viaEdge.cpu[0]!, 1)} / ${fmt(viaEdge.cpu[0]! / PLAYERS, 3)}`, '']);
+    const viaDirect = await cpuWhilePlaying(urls[0]!, [nmsPid]);
+    const viaEdge = await cpuWhilePlaying(urls[2]!, [proxyPid, nmsPid]);
+    cpuRows.push([`FLV ${PLAYERS} players Mbit/s delivered`, fmt(viaDirect.mbps, 1), fmt(viaEdge.mbps, 1), `${fmt(viaEdge.mbps / viaDirect.mbps, 2)}x`]);
+    cpuRows.push([`FLV ${PLAYERS} players origin CPU %`, fmt(viaDirect.cpu[0]!, 1), fmt(viaEdge.cpu[1]!, 1), '']);
+    cpuRows.push(['FLV proxy CPU % (total / per player)', '-', `${fmt(viaEdge.cpu[0]!, 1)} / ${fmt(viaEdge.cpu[0]! / PLAYERS, 3)}`, '']);
   } finally {
     await publisher.stop('SIGKILL');
     await proxy.stop();
+    await pass.proc.stop();
     await nms.stop();
   }
 }
 
-await hlsSection();
-await flvSection();
+function table(header: readonly string[], body: ReadonlyArray<readonly string[]>): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of body) console.log(line(r));
+  console.log('');
+}
 
-const header: [string, string, string, string] = ['metric', 'direct', 'via proxy', 'proxy/direct'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (r: readonly string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-console.log(line(header));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const r of rows) console.log(line(r));
-console.log(`\n(HLS: ${CONNECTIONS} keep-alive connections, median of ${ROUNDS} alternating ${RUN_SECONDS} s runs per side; FLV: ${TTFB_SAMPLES} sequential requests per side after as many unmeasured, ${PLAYERS} players for ${CPU_SECONDS} s. The load generator shares the machine's cores with both servers: compare ratios, not absolutes.)`);
+async function main(): Promise<void> {
+  requireBinary('ffmpeg');
+  requireBinary('wrk');
+  const load0 = (await import('node:os')).loadavg()[0]!;
+  await hlsSection();
+  await flvSection();
+  table(['workload', 'side', 'req/s', 'p50 ms', 'p99 ms', 'vs direct'], rows);
+  table(['metric', 'direct (NMS)', 'node pass-through', 'edge'], ttfbRows);
+  table(['metric', 'direct', 'via edge', 'edge/direct'], cpuRows);
+  console.log(
+    `(HLS: wrk -t${WRK_THREADS} -c${CONNECTIONS}, median of ${ROUNDS} rotating ${RUN_SECONDS} s runs per side; "caches on" serves repeat ` +
+      `requests for the same segment/playlist from the edge's memory, "caches off" sends every request to the origin. FLV: ${TTFB_SAMPLES} ` +
+      `sequential requests per side after as many unmeasured, ${PLAYERS} players for ${CPU_SECONDS} s. Load average at start ${load0.toFixed(2)} ` +
+      'on a machine shared with other work: compare ratios within this run.)',
+  );
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--passthrough') runPassthrough(Number(argv[1]), Number(argv[2]));
+else await main();

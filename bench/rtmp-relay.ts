@@ -159,9 +159,9 @@ async function main(): Promise<void> {
     const pid = proxy.proc.child.pid!;
     const bytes = MB * 1024 * 1024;
     const rows: string[][] = [];
-    // Warm-up (JIT, first pick) through the edge.
-    await blast(proxy.ports.rtmp, 'warm', 32 << 20, 4096);
     const bare = await startBarePipe(nginx.port);
+    // Warm-up (JIT, first pick, TCP buffers) on every path before anything is measured.
+    for (const port of [nginx.port, proxy.ports.rtmp, bare.port]) for (const cs of [128, 4096]) await blast(port, `warm${port}-${cs}`, 64 << 20, cs);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     try {
       for (const chunkSize of [128, 4096]) {

@@ -137,8 +137,9 @@ const bareRelay: RelayUnderTest = {
       pid: child.pid!,
       preamble: async () => [],
       close: async () => {
+        const exited = new Promise((r) => child.once('exit', r));
         child.disconnect();
-        await new Promise((r) => child.once('exit', r));
+        await exited;
       },
     };
   },
@@ -245,11 +246,13 @@ async function run(path: string, port: number, pps: number, sink: Sink, preamble
   const before = sink.count;
   const cpu0 = pid ? cpuTicks(pid) : 0;
   const child = forkChild('blast', [String(port), String(pps), String(SECONDS), preamble.map((b) => b.toString('hex')).join(',')]);
+  const exited = new Promise((r) => child.once('exit', r));
   const result = await new Promise<{ sent: number; elapsedMs: number }>((resolve) => child.once('message', (m) => resolve(m as { sent: number; elapsedMs: number })));
   await new Promise((r) => setTimeout(r, DRAIN_MS));
   const cpu1 = pid ? cpuTicks(pid) : 0;
-  await new Promise((r) => child.once('exit', r));
+  await exited;
   const delivered = sink.count - before;
+  process.stderr.write(`  ${path} ${pps || 'max'}: sent ${result.sent}, delivered ${delivered}\n`);
   const relayed = Math.max(1, delivered);
   return {
     path,

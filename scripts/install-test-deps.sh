@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on Debian: real origins and clients (nginx + RTMP module,
-# ffmpeg, srt-tools), redis-server, nats-server, and pnpm. Idempotent; skips what is present.
+# ffmpeg, srt-tools), redis-server, nats-server, wrk (benchmarks), and pnpm. Idempotent; skips what is present.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -12,6 +12,8 @@ ls /usr/lib/nginx/modules/ngx_rtmp_module.so >/dev/null 2>&1 || pkgs+=(libnginx-
 command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || pkgs+=(nats-server)
 command -v ip >/dev/null 2>&1 || pkgs+=(iproute2)
+# C load generator for bench/http-*.ts: does not take the servers' CPU the way a Node one does.
+command -v wrk >/dev/null 2>&1 || pkgs+=(wrk)
 if [ ${#pkgs[@]} -gt 0 ]; then
   echo "installing: ${pkgs[*]}"
   $SUDO apt-get update -qq

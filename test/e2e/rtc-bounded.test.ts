@@ -14,7 +14,7 @@ function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
-async function scrape(port: number): Promise<Record<string, number>> {
+async function scrape(port: number): Promise<{ sessions: number; handles: number; heap: number; rss: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const get = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
   return {
@@ -53,8 +53,9 @@ test('10,000 datagrams on one WebRTC session: the proxy\'s sockets, handles and 
     const after = await scrape(proxy.ports.ops);
 
     assert.equal(after.sessions, 1);
-    assert.equal(fdCount(pid), fds, 'no socket or fd per datagram');
-    assert.equal(after.handles, before.handles, 'no handle per datagram');
+    // Idle HTTP keep-alive sockets (signalling, origin API) may close meanwhile: never more.
+    assert.ok(fdCount(pid) <= fds, `no socket or fd per datagram: ${fds} → ${fdCount(pid)}`);
+    assert.ok(after.handles <= before.handles, `no handle per datagram: ${before.handles} → ${after.handles}`);
     // The Go proxy leaks a reader (several KB) per client datagram: tens of MB here.
     assert.ok(after.heap - before.heap < 8 * 1024 * 1024, `heap grew ${after.heap - before.heap} B`);
     assert.ok(after.rss - before.rss < 24 * 1024 * 1024, `rss grew ${after.rss - before.rss} B`);

@@ -79,3 +79,15 @@ test('several streams: players on either edge reach their publisher\'s origin', 
     for (const c of publishers) c.close();
   }
 });
+
+test('registry gone: the publisher is told NetStream.Publish.BadName with the reason, not left hanging', async () => {
+  await registry.stop();
+  const c = await RawRtmpClient.open(edgeA.ports.rtmp);
+  const t0 = performance.now();
+  const st = await c.publish(`rtmp://127.0.0.1:${edgeA.ports.rtmp}/live`, 'orphan');
+  assert.equal(st.code, 'NetStream.Publish.BadName');
+  assert.match(st.description, /registry|responders|timed out/i);
+  // Bounded by PROXY_REGISTRY_TIMEOUT (2 s by default).
+  assert.ok(performance.now() - t0 < 5000);
+  assert.ok(await c.closed());
+});

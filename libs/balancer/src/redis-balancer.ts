@@ -14,9 +14,9 @@ import {
 import { NoOriginError, StoreUnavailableError } from './errors.ts';
 import { mappingVerdict, noOriginMessage } from './mapping.ts';
 import { DEFAULT_LIST_STREAMS_LIMIT } from './memory-balancer.ts';
-import type { OriginRecord } from './origin.ts';
+import type { EndpointKind, OriginRecord } from './origin.ts';
 import { isAlive, selectOrigin } from './select.ts';
-import { CAS_MAPPING, HLS_LOAD_BY_ID, HLS_LOAD_OR_STORE, READ_MAPPING, REPORT_FAILURE, SWEEP_ORIGINS } from './redis-scripts.ts';
+import { CAS_MAPPING, HLS_LOAD_BY_ID, HLS_LOAD_OR_STORE, PICK, PROTOCOL_MASKS, REPORT_FAILURE, SWEEP_ORIGINS, UPDATE_ORIGIN } from './redis-scripts.ts';
 
 export interface RedisConnection {
   host: string;
@@ -46,6 +46,17 @@ export const REDIS_RECONNECT_MAX_DELAY_MS = 2_000;
 export const ORIGIN_RECORD_TTL_FACTOR = 2;
 /** Two replicas racing on a new stream settle in one retry; three covers a mapping that is replaced meanwhile. */
 export const PICK_CAS_ATTEMPTS = 3;
+/**
+ * Random probes of the pick script before it scans every alive origin: with a share p of
+ * penalised or avoided origins the scan runs with probability p^4 (1 in 16 when half are out).
+ */
+export const PICK_PROBES = 4;
+/**
+ * Parsed origin records kept for reuse, keyed by id and compared with the raw JSON just read, so
+ * a hit is exactly what Redis holds (never stale). Far above a real fleet; bounds memory (records
+ * are ~1 KB) when ids churn.
+ */
+export const PARSED_ORIGIN_CACHE_MAX = 4_096;
 /** A first pick reads at most this many random alive origins: uniform choice without MGETting 10k records. */
 export const PICK_SAMPLE_SIZE = 256;
 /** Records per MGET when every alive origin must be read (listOrigins, rare protocol). */
@@ -56,8 +67,18 @@ export const SWEEP_BATCH = 500;
 export const SCAN_COUNT = 500;
 export const SCAN_MAX_ROUNDS = 200;
 
+/** Bit of each endpoint kind in the protocol index masks (`origins:m:<mask>`). */
+export const PROTOCOL_BITS: Readonly<Record<EndpointKind, number>> = { rtmp: 1, http: 2, api: 4, srt: 8, rtc: 16 };
+
+function protocolMask(origin: OriginRecord): number {
+  let mask = 0;
+  for (const kind of Object.keys(PROTOCOL_BITS) as EndpointKind[]) if (origin[kind].length > 0) mask |= PROTOCOL_BITS[kind];
+  return mask;
+}
+
 const SCRIPTS = {
-  srspReadMapping: { numberOfKeys: 2, lua: READ_MAPPING },
+  srspPick: { numberOfKeys: 4, lua: PICK },
+  srspUpdateOrigin: { numberOfKeys: 3, lua: UPDATE_ORIGIN },
   srspCasMapping: { numberOfKeys: 1, lua: CAS_MAPPING },
   srspReportFailure: { numberOfKeys: 3, lua: REPORT_FAILURE },
   srspHlsLoadOrStore: { numberOfKeys: 2, lua: HLS_LOAD_OR_STORE },
@@ -97,13 +118,19 @@ const parseMapping = (raw: string | null | undefined) => parseJson<StreamMapping
  * |---|---|---|
  * | `origin:<id>` | OriginRecord JSON | origin TTL × ORIGIN_RECORD_TTL_FACTOR, refreshed per heartbeat |
  * | `origins` | ZSET id → last heartbeat (ms) | members removed by sweepExpired |
+ * | `origins:m:<mask>` | protocol index: ZSET id → last heartbeat, one ZSET per endpoint-kind mask | trimmed to the window by sweepExpired |
  * | `stream:<url>` | StreamMappingDto JSON | stream TTL, refreshed on every pick |
  * | `penalties` | ZSET id → penalised until (ms) | penalty, refreshed per report |
  * | `fail:<url>` | ZSET id → failed for this stream until (ms) | penalty |
  * | `hls:<url>`, `spbhid:<id>` | HlsSession JSON | HLS TTL, refreshed on use |
  * | `rtc:<ufrag>` | RtcSession JSON | RTC TTL, refreshed on lookup |
  *
- * A heartbeat costs one MULTI of SET + ZADD + ZCARD: O(log n), no list rewrite.
+ * A heartbeat costs one script of SET + ZADD + ZADD + ZCARD: O(log n), no list rewrite. A pick is
+ * one script round trip: a sticky read, or a first pick that chooses from the protocol index and
+ * stores the mapping atomically (see PICK). Origin records written by an older version (no index
+ * entry yet) are still found: when the index has no candidate but alive origins exist, the pick
+ * falls back to reading records and a compare-and-set (one heartbeat interval, until they
+ * re-register).
  */
 export class RedisBalancer implements Balancer {
   readonly kind = 'redis' as const;
@@ -112,6 +139,8 @@ export class RedisBalancer implements Balancer {
   /** Last connection error, for logs of the owner (ioredis reports them as events). */
   lastError: Error | undefined;
   readonly #redis: Redis;
+  /** id → last raw record JSON and its parse (see PARSED_ORIGIN_CACHE_MAX). */
+  readonly #parsed = new Map<string, { raw: string; origin: OriginRecord | undefined }>();
   #closed = false;
 
   constructor(conn: RedisConnection, opts: Partial<BalancerOptions> = {}) {
@@ -130,6 +159,9 @@ export class RedisBalancer implements Balancer {
       enableOfflineQueue: false,
       retryStrategy: (times) => Math.min(times * 100, REDIS_RECONNECT_MAX_DELAY_MS),
       scripts: SCRIPTS,
+      // Commands issued in the same tick share one write (and Redis one read): under load this
+      // removes most per-command syscalls; a lone command still goes out at once.
+      enableAutoPipelining: true,
     });
     this.#redis.on('error', (err: Error) => {
       this.lastError = err;
@@ -179,37 +211,51 @@ export class RedisBalancer implements Balancer {
     const ttl = this.options.originTtlMs * ORIGIN_RECORD_TTL_FACTOR;
     const originsKey = this.#key('origins');
     return this.#run('update', async (r) => {
-      const res = await r
-        .multi()
-        .set(this.#key('origin:', origin.id), JSON.stringify(origin), 'PX', ttl)
-        .zadd(originsKey, origin.updated_at, origin.id)
-        .zcard(originsKey)
-        .exec();
-      if (res === null) throw new StoreUnavailableError('redis update: transaction aborted');
-      for (const [err] of res) if (err) throw err;
-      const added = res[1]![1] === 1;
-      const count = Number(res[2]![1]);
+      const [added, count] = (await this.#script(
+        r,
+        'srspUpdateOrigin',
+        this.#key('origin:', origin.id),
+        originsKey,
+        this.#key('origins:m:', String(protocolMask(origin))),
+        JSON.stringify(origin),
+        ttl,
+        origin.updated_at,
+        origin.id,
+      )) as [number, number];
       if (count > this.options.maxOrigins) {
         // A register flood past the cap evicts the stalest origins, as the memory balancer does.
         const popped = (await r.zpopmin(originsKey, count - this.options.maxOrigins)).filter((_, i) => i % 2 === 0);
-        if (popped.length > 0) await r.del(...popped.map((id) => this.#key('origin:', id)));
+        if (popped.length > 0) {
+          const evict = r.pipeline().del(...popped.map((id) => this.#key('origin:', id)));
+          for (let m = 0; m < PROTOCOL_MASKS; m++) evict.zrem(this.#key('origins:m:', String(m)), ...popped);
+          const res = await evict.exec();
+          for (const [err] of res ?? []) if (err) throw err;
+        }
       }
-      return added;
+      return added === 1;
     });
   }
 
   async pick(streamUrl: string, opts: PickOptions = {}): Promise<PickResult> {
-    const streamKey = this.#key('stream:', streamUrl);
-    const failKey = this.#key('fail:', streamUrl);
+    const keys = [this.#key('stream:', streamUrl), this.#key('fail:', streamUrl), this.#key('origins'), this.#key('penalties')];
+    const protocolBit = opts.protocol === undefined ? 0 : PROTOCOL_BITS[opts.protocol];
     return this.#run('pick', async (r) => {
+      let expected = '';
       let replaced: string | undefined;
+      let avoid = opts.avoid ?? [];
       for (let attempt = 0; attempt < PICK_CAS_ATTEMPTS; attempt++) {
         const now = this.options.now();
-        const read = (await this.#script(r, 'srspReadMapping', streamKey, failKey, this.options.streamTtlMs, this.#key('origin:'))) as string[];
-        let expected = '';
-        if (read.length === 3) {
-          const [id, rec, failedUntil] = read as [string, string, string];
-          const origin = parseOrigin(rec);
+        const randoms: number[] = [];
+        for (let i = 0; i <= PICK_PROBES; i++) randoms.push(this.options.random());
+        const res = (await this.#script(
+          r, 'srspPick', ...keys,
+          now, now - this.options.originTtlMs, this.options.streamTtlMs, this.prefix, protocolBit, expected, STREAM_MAPPING_VERSION,
+          randoms.length, ...randoms, ...avoid,
+        )) as string[];
+        if (res[0] === 'mapped') {
+          const id = res[1]!;
+          const failedUntil = res[3]!;
+          const origin = this.#origin(id, res[2]!);
           const verdict = mappingVerdict(origin, {
             now,
             originTtlMs: this.options.originTtlMs,
@@ -221,16 +267,43 @@ export class RedisBalancer implements Balancer {
           if (verdict === 'no-protocol') throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
           expected = id;
           replaced ??= id;
+          continue;
         }
-        const chosen = await this.#choose(r, failKey, now, opts);
+        if (res[0] === 'fresh') {
+          const id = res[1]!;
+          const origin = this.#origin(id, res[2]!);
+          const verdict = mappingVerdict(origin, { now, originTtlMs: this.options.originTtlMs, protocol: opts.protocol, failedForStream: false });
+          if (verdict === 'keep' && origin !== undefined) return replaced === undefined ? { origin, fresh: true } : { origin, fresh: true, replaced };
+          // Stored, but its record does not decode or does not match the index (a corrupt value, or
+          // two heartbeats with other endpoints in the same millisecond): replace it, avoiding it.
+          expected = id;
+          avoid = [...avoid, id];
+          continue;
+        }
+        if (Number(res[1]) === 0) throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
+        // Alive origins but none eligible in the index: records of an older version not indexed
+        // yet, or every origin avoided. Read the records and compare-and-set.
+        const chosen = await this.#choose(r, keys[1]!, now, { ...opts, avoid });
         if (chosen === undefined) throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
         const dto: StreamMappingDto = { v: STREAM_MAPPING_VERSION, origin_id: chosen.id };
-        const won = await this.#script(r, 'srspCasMapping', streamKey, expected, JSON.stringify(dto), this.options.streamTtlMs);
+        const won = await this.#script(r, 'srspCasMapping', keys[0]!, expected, JSON.stringify(dto), this.options.streamTtlMs);
         if (won === 1) return replaced === undefined ? { origin: chosen, fresh: true } : { origin: chosen, fresh: true, replaced };
         // Another replica mapped the stream first: loop to read and adopt its choice.
+        expected = '';
       }
       throw new NoOriginError(`mapping of ${streamUrl} kept changing; gave up after ${PICK_CAS_ATTEMPTS} attempts`);
     });
+  }
+
+  /** The record for a raw JSON value just read, reusing the last parse of that exact value. */
+  #origin(id: string, raw: string): OriginRecord | undefined {
+    if (raw === '') return undefined;
+    const hit = this.#parsed.get(id);
+    if (hit !== undefined && hit.raw === raw) return hit.origin;
+    const origin = parseOrigin(raw);
+    if (this.#parsed.size >= PARSED_ORIGIN_CACHE_MAX) this.#parsed.delete(this.#parsed.keys().next().value!);
+    this.#parsed.set(id, { raw, origin });
+    return origin;
   }
 
   /** Fresh placement over alive origins (a random sample when there are many). */
@@ -305,7 +378,7 @@ export class RedisBalancer implements Balancer {
     return this.#run('sweepExpired', async (r) => {
       const expired: OriginRecord[] = [];
       for (;;) {
-        const out = (await this.#script(r, 'srspSweepOrigins', this.#key('origins'), cutoff, SWEEP_BATCH, this.#key('origin:'))) as string[];
+        const out = (await this.#script(r, 'srspSweepOrigins', this.#key('origins'), cutoff, SWEEP_BATCH, this.#key('origin:'), this.#key('origins:m:'))) as string[];
         for (let i = 0; i + 2 < out.length; i += 3) {
           const id = out[i]!;
           // The record normally outlives the window (ORIGIN_RECORD_TTL_FACTOR); if Redis dropped it, still name the id.

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { ConfigOf } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
 import type { rtcEdgeSchema } from './config.ts';
-import { RelayCounters, RtcMetrics } from './metrics.ts';
+import { RtcMetrics } from './metrics.ts';
 import { UdpRelay } from './udp-relay.ts';
 import { RtcSignalling } from './signalling.ts';
 
@@ -39,7 +39,7 @@ export class RtcEdge {
     );
     this.metrics = new RtcMetrics(deps.metrics, this.relay.counters);
     this.relay.onSessionOpened = () => this.metrics.sessionsOpened.inc();
-    this.relay.onSessionClosed = (_s, reason) => this.metrics.sessionsClosed.inc({ reason: reason.startsWith('idle') ? 'idle' : reason.split(':')[0]! });
+    this.relay.onSessionClosed = (_s, reason) => this.metrics.sessionsClosed.inc({ reason: closeReasonLabel(reason) });
     this.signalling = new RtcSignalling(
       { logger: deps.logger, registry: deps.registry, metrics: this.metrics, relay: this.relay },
       { udpPort: () => this.port, candidateIp: config.candidate },
@@ -47,8 +47,14 @@ export class RtcEdge {
   }
 
   async start(): Promise<void> {
-    this.port = await this.relay.bind(this.config.listen);
-    this.apiPort = await this.signalling.listen(this.config.apiListen);
+    try {
+      this.port = await this.relay.bind(this.config.listen);
+      this.apiPort = await this.signalling.listen(this.config.apiListen);
+    } catch (err) {
+      // The caller never gets a started edge to close: release whatever was bound.
+      await this.close('start failed');
+      throw err;
+    }
     this.deps.logger.info(
       { webrtc: this.port, api: this.apiPort, candidate: this.config.candidate ?? '(origin IP)' },
       `WebRTC listeners ready: API tcp ${this.apiPort}, media udp ${this.port}`,
@@ -64,4 +70,10 @@ export class RtcEdge {
   }
 }
 
-export { RelayCounters };
+/** Bounded label values for the sessions-closed counter (reasons carry free text). */
+function closeReasonLabel(reason: string): string {
+  if (reason.startsWith('idle')) return 'idle';
+  if (reason.startsWith('upstream')) return 'upstream_error';
+  if (reason.startsWith('connect')) return 'connect_failed';
+  return 'shutdown';
+}

@@ -68,7 +68,7 @@ function literalLookup(address: string, _opts: unknown, cb: (err: Error | null, 
  */
 export class UdpRelay implements SessionHost {
   readonly counters = new RelayCounters();
-  readonly listener: Socket;
+  listener: Socket;
   clock: number;
   port = 0;
   private closed = false;
@@ -88,19 +88,33 @@ export class UdpRelay implements SessionHost {
   constructor(
     private readonly deps: { logger: Logger; registry: RegistryClient },
     private readonly opts: RelayOptions,
-    family: 'udp4' | 'udp6',
+    private readonly family: 'udp4' | 'udp6',
   ) {
     this.now = opts.now ?? Date.now;
     this.clock = this.now();
     this.known = new TtlCache(KNOWN_SESSION_TTL_MS, MAX_KNOWN_SESSIONS);
     this.dropLog = new RateLimitedLog(deps.logger, DROP_LOG_PER_INTERVAL, DROP_LOG_INTERVAL_MS, this.now);
-    this.listener = createSocket({ type: family, lookup: literalLookup as never });
-    this.listener.on('message', this.onMessage);
-    this.listener.on('error', (err) => this.deps.logger.warn({ err }, 'WebRTC UDP listener error'));
+    this.listener = this.makeListener(family);
+  }
+
+  private makeListener(family: 'udp4' | 'udp6'): Socket {
+    const s = createSocket({ type: family, lookup: literalLookup as never });
+    s.on('message', this.onMessage);
+    s.on('error', (err) => this.deps.logger.warn({ err }, 'WebRTC UDP listener error'));
+    return s;
   }
 
   async bind(addr: ListenAddress): Promise<number> {
-    this.port = await bindUdp(this.listener, addr);
+    try {
+      this.port = await bindUdp(this.listener, addr);
+    } catch (err) {
+      // All interfaces requested on a host without IPv6: listen on IPv4 only.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (this.family !== 'udp6' || addr.host !== undefined || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
+      this.listener.close();
+      this.listener = this.makeListener('udp4');
+      this.port = await bindUdp(this.listener, addr);
+    }
     try {
       this.listener.setRecvBufferSize(LISTENER_BUFFER_BYTES);
       this.listener.setSendBufferSize(LISTENER_BUFFER_BYTES);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startRegistry, startEdge, rtcSession, udpPeer, sleep, type Cluster, type TestEdge } from './harness.ts';
 import { stunMessage } from './stun-builder.ts';
 import { DropReason } from '../src/metrics.ts';
-import { UNKNOWN_UFRAG_TTL_MS } from '../src/udp-relay.ts';
+import { UNKNOWN_UFRAG_TTL_MS, MAX_INFLIGHT_LOOKUPS, MAX_UNKNOWN_UFRAGS } from '../src/udp-relay.ts';
 import { createBalancer } from '@srs-proxy/balancer';
 import { BusRegistryClient, InprocTransport } from '@srs-proxy/bus';
 import { createLogger, createMetricsRegistry, readConfig } from '@srs-proxy/runtime';
@@ -118,4 +118,42 @@ test('with no registry reachable the datagram is dropped (counted); once one ans
     await origin.close();
     await bus.close();
   }
+});
+
+test('10,000 Binding requests with distinct unknown usernames: bounded lookups, bounded logs, still serving', async () => {
+  const client = await udpPeer();
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const real = cluster.client.rtcLoad.bind(cluster.client);
+  cluster.client.rtcLoad = async (u: string) => {
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    try {
+      return await real(u);
+    } finally {
+      inFlight--;
+    }
+  };
+  const logsBefore = e.logs.matching(/dropped WebRTC datagram/).length;
+  try {
+    for (let i = 0; i < 10_000; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, k) => client.send(stunMessage({ username: `u${i + k}:flood` }), e.edge.port)));
+      await sleep(1);
+    }
+    await sleep(200);
+    assert.ok(maxInFlight <= MAX_INFLIGHT_LOOKUPS, `${maxInFlight} lookups in flight`);
+    assert.ok(e.edge.relay.sizes().unknown <= MAX_UNKNOWN_UFRAGS);
+    assert.equal(e.edge.relay.sizes().lookups, 0);
+    assert.ok(e.logs.matching(/dropped WebRTC datagram/).length - logsBefore <= 20, 'rate-limited warnings');
+    const drops = e.edge.relay.counters.drops;
+    assert.ok(drops[DropReason.UNKNOWN_UFRAG]! + drops[DropReason.LOOKUP_BUSY]! >= 9_000);
+  } finally {
+    cluster.client.rtcLoad = real;
+  }
+  // A real session still opens right after the flood.
+  const origin = await udpPeer();
+  e.edge.relay.remember(rtcSession('after:flood', origin.port));
+  await client.send(stunMessage({ username: 'after:flood' }), e.edge.port);
+  await origin.next();
+  await client.close();
+  await origin.close();
 });

@@ -84,6 +84,7 @@ export class RtmpSession {
   private flushedIn = 0;
   private flushedOut = 0;
   private lastMoved = -1;
+  private lastMoveAt = performance.now();
   private readonly acceptedAt = performance.now();
 
   constructor(
@@ -303,7 +304,6 @@ export class RtmpSession {
     }
   }
 
-  private lastMoveAt = performance.now();
 
   private flushBytes(): void {
     if (this.bytesIn !== this.flushedIn) this.metrics.bytes.inc({ direction: 'in' }, this.bytesIn - this.flushedIn);
