@@ -118,14 +118,15 @@ const parseMapping = (raw: string | null | undefined) => parseJson<StreamMapping
  * |---|---|---|
  * | `origin:<id>` | OriginRecord JSON | origin TTL × ORIGIN_RECORD_TTL_FACTOR, refreshed per heartbeat |
  * | `origins` | ZSET id → last heartbeat (ms) | members removed by sweepExpired |
- * | `origins:m:<mask>` | protocol index: ZSET id → last heartbeat, one ZSET per endpoint-kind mask | trimmed to the window by sweepExpired |
+ * | `origins:m:<mask>` | protocol index: ZSET id → last heartbeat, one ZSET per endpoint-kind mask | record TTL, refreshed per heartbeat; trimmed by sweepExpired |
  * | `stream:<url>` | StreamMappingDto JSON | stream TTL, refreshed on every pick |
  * | `penalties` | ZSET id → penalised until (ms) | penalty, refreshed per report |
  * | `fail:<url>` | ZSET id → failed for this stream until (ms) | penalty |
  * | `hls:<url>`, `spbhid:<id>` | HlsSession JSON | HLS TTL, refreshed on use |
  * | `rtc:<ufrag>` | RtcSession JSON | RTC TTL, refreshed on lookup |
  *
- * A heartbeat costs one script of SET + ZADD + ZADD + ZCARD: O(log n), no list rewrite. A pick is
+ * A heartbeat costs one script of SET + ZADD + ZADD + PEXPIRE (+ ZCARD for a new origin): O(log n),
+ * no list rewrite. A pick is
  * one script round trip: a sticky read, or a first pick that chooses from the protocol index and
  * stores the mapping atomically (see PICK). Origin records written by an older version (no index
  * entry yet) are still found: when the index has no candidate but alive origins exist, the pick

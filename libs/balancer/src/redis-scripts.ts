@@ -127,14 +127,18 @@ return out
  * (`origins:m:<mask>`). ARGV: record JSON, record TTL ms, updated_at, origin id. Writes the record,
  * scores the origin in both ZSETs with the same updated_at (a pick trusts an index entry only when
  * its score equals the origins ZSET score, so entries left in another mask's ZSET after the
- * endpoint set changed are ignored) and returns {1 if the origin was new else 0, origin count}.
- * Four commands, O(log n), whatever the fleet size.
+ * endpoint set changed are ignored), and gives the index ZSET the record's TTL (an index nobody
+ * heartbeats into holds only dead entries). Returns {1 if the origin was new else 0, origin count
+ * when new else 0}: only a new origin can push the count past the cap. A refresh is five commands
+ * (with the EVALSHA), O(log n), whatever the fleet size.
  */
 export const UPDATE_ORIGIN = `
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 local added = redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
-return {added, redis.call('ZCARD', KEYS[2])}
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+if added == 1 then return {1, redis.call('ZCARD', KEYS[2])} end
+return {0, 0}
 `;
 
 /**
