@@ -11,7 +11,7 @@
 // Spawns its own nginx, node-media-server, ffmpeg publisher, pass-through and proxy processes.
 // Nothing is pinned: every process competes for the same cores, as in a real deployment.
 //
-//   node --import tsx bench/http-hls.ts
+//   node --import tsx bench/http-hls.ts [hls] [flv]      (both sections by default)
 //
 // Run with `--passthrough <originPort> <listenPort>` it is the calibration server itself.
 import { setMaxListeners } from 'node:events';
@@ -301,15 +301,15 @@ function table(header: readonly string[], body: ReadonlyArray<readonly string[]>
   console.log('');
 }
 
-async function main(): Promise<void> {
+async function main(sections: string[]): Promise<void> {
   requireBinary('ffmpeg');
   requireBinary('wrk');
   const load0 = (await import('node:os')).loadavg()[0]!;
-  await hlsSection();
-  await flvSection();
-  table(['workload', 'side', 'req/s', 'p50 ms', 'p99 ms', 'vs direct'], rows);
-  table(['metric', 'direct (NMS)', 'node pass-through', 'edge'], ttfbRows);
-  table(['metric', 'direct', 'via edge', 'edge/direct'], cpuRows);
+  if (sections.length === 0 || sections.includes('hls')) await hlsSection();
+  if (sections.length === 0 || sections.includes('flv')) await flvSection();
+  if (rows.length > 0) table(['workload', 'side', 'req/s', 'p50 ms', 'p99 ms', 'vs direct'], rows);
+  if (ttfbRows.length > 0) table(['metric', 'direct (NMS)', 'node pass-through', 'edge'], ttfbRows);
+  if (cpuRows.length > 0) table(['metric', 'direct', 'via edge', 'edge/direct'], cpuRows);
   console.log(
     `(HLS: wrk -t${WRK_THREADS} -c${CONNECTIONS}, median of ${ROUNDS} rotating ${RUN_SECONDS} s runs per side; "caches on" serves repeat ` +
       `requests for the same segment/playlist from the edge's memory, "caches off" sends every request to the origin. FLV: ${TTFB_SAMPLES} ` +
@@ -320,4 +320,4 @@ async function main(): Promise<void> {
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--passthrough') runPassthrough(Number(argv[1]), Number(argv[2]));
-else await main();
+else await main(argv);

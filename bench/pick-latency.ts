@@ -62,13 +62,19 @@ function cpuMicros(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
 }
 
+/** read + write system calls of a process so far (all threads), from /proc/<pid>/io. */
+function syscalls(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  return Number(/^syscr: (\d+)$/m.exec(io)?.[1] ?? NaN) + Number(/^syscw: (\d+)$/m.exec(io)?.[1] ?? NaN);
+}
+
 interface Proc { name: string; pid: number }
 interface Latencies { p50: number; p90: number; p99: number; max: number }
 interface Result extends Latencies {
   mode: string; rate: number; sent: number; achieved: number; errors: number;
   newStream: Latencies; repeat: Latencies;
-  /** Process name → CPU µs per answered or failed pick, and share of one core over the window. */
-  cpu: Map<string, { perPick: number; util: number }>;
+  /** Process name → CPU µs and read/write syscalls per answered or failed pick, and share of one core over the window. */
+  cpu: Map<string, { perPick: number; util: number; syscalls: number }>;
   loopDelayP99: number;
 }
 
@@ -101,6 +107,7 @@ async function run(client: RegistryClient, mode: string, rate: number, seconds: 
   const pending: Promise<void>[] = [];
   const loop = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   const cpu0 = procs.map((p) => cpuMicros(p.pid));
+  const sys0 = procs.map((p) => syscalls(p.pid));
   loop.enable();
   const start = performance.now();
   await new Promise<void>((resolve) => {
@@ -126,7 +133,7 @@ async function run(client: RegistryClient, mode: string, rate: number, seconds: 
   loop.disable();
   const cpu = new Map(procs.map((p, k) => {
     const used = cpuMicros(p.pid) - cpu0[k]!;
-    return [p.name, { perPick: used / total, util: used / 1e6 / wallSeconds }] as const;
+    return [p.name, { perPick: used / total, util: used / 1e6 / wallSeconds, syscalls: (syscalls(p.pid) - sys0[k]!) / total }] as const;
   }));
   return {
     mode, rate, sent, achieved: Math.round(sent / sendSeconds), errors,
@@ -262,6 +269,13 @@ for (const r of results) {
   });
   const total = [...r.cpu.values()].reduce((s, c) => s + c.perPick, 0);
   console.log(`| ${modeName(r.mode)} | ${r.rate} | ${cells.join(' | ')} | ${total.toFixed(1)} |`);
+}
+console.log('\nread + write syscalls per pick (/proc/<pid>/io syscr + syscw): batching shows up here first');
+console.log('| mode | offered/s | bench client | registry | nats-server | redis-server |');
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const r of results) {
+  const cells = names.map((n) => r.cpu.get(n)?.syscalls.toFixed(2) ?? '-');
+  console.log(`| ${modeName(r.mode)} | ${r.rate} | ${cells.join(' | ')} |`);
 }
 
 const std = results.filter((r) => r.mode === 'standalone');

@@ -29,6 +29,6 @@ if (files.length === 0) {
 }
 // Two cores: two test files at a time keeps end-to-end suites (ffmpeg, origins) from starving.
 const concurrency = process.env.SRSP_TEST_CONCURRENCY ?? '2';
-const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...flags, ...files];
+const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=240000', ...flags, ...files];
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

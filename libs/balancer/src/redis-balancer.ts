@@ -51,6 +51,8 @@ export const PICK_CAS_ATTEMPTS = 3;
  * penalised or avoided origins the scan runs with probability p^4 (1 in 16 when half are out).
  */
 export const PICK_PROBES = 4;
+/** Seeds for the pick script's PRNG: small integers convert to arguments cheaply, 2^30 distinct sequences. */
+const PICK_SEED_RANGE = 2 ** 30;
 /**
  * Parsed origin records kept for reuse, keyed by id and compared with the raw JSON just read, so
  * a hit is exactly what Redis holds (never stale). Far above a real fleet; bounds memory (records
@@ -246,12 +248,10 @@ export class RedisBalancer implements Balancer {
       let avoid = opts.avoid ?? [];
       for (let attempt = 0; attempt < PICK_CAS_ATTEMPTS; attempt++) {
         const now = this.options.now();
-        const randoms: number[] = [];
-        for (let i = 0; i <= PICK_PROBES; i++) randoms.push(this.options.random());
+        const seed = Math.floor(this.options.random() * PICK_SEED_RANGE);
         const res = (await this.#script(
           r, 'srspPick', ...keys,
-          now, now - this.options.originTtlMs, this.options.streamTtlMs, this.prefix, protocolBit, expected, STREAM_MAPPING_VERSION,
-          randoms.length, ...randoms, ...avoid,
+          now, this.options.originTtlMs, this.options.streamTtlMs, this.prefix, protocolBit, expected, STREAM_MAPPING_VERSION, PICK_PROBES, seed, ...avoid,
         )) as string[];
         if (res[0] === 'mapped') {
           const id = res[1]!;

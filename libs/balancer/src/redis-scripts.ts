@@ -146,10 +146,10 @@ return {0, 0}
  * atomically.
  *
  * KEYS: stream mapping, per-stream failure ZSET, origins ZSET, penalties ZSET.
- * ARGV: [1] now ms, [2] liveness cutoff ms (alive = score > cutoff), [3] stream TTL ms, [4] key
+ * ARGV: [1] now ms, [2] origin TTL ms (alive = score > now - TTL), [3] stream TTL ms, [4] key
  * prefix, [5] protocol bit (0 = any protocol), [6] expected origin id ('' = unmapped), [7] mapping
- * DTO version, [8] count n of random numbers, [9 .. 8+n] random numbers in [0, 1), then the
- * avoided origin ids.
+ * DTO version, [8] probes n, [9] random seed (the caller's random source, so tests can fix it),
+ * then the avoided origin ids.
  *
  * - Mapped to an origin other than the expected one: refreshes the mapping's TTL and returns
  *   {'mapped', id, origin JSON or '', failed-for-stream-until or ''}; the caller judges it
@@ -159,16 +159,17 @@ return {0, 0}
  *   {'none', alive origins in the origins ZSET} when the index has no eligible origin.
  *
  * Choice, uniform like selectOrigin: candidates are the alive members of the protocol index
- * ZSETs (the origins ZSET when any protocol will do). Up to n-1 probes each take a uniformly
- * random alive entry by rank (O(log n)) and accept it when it is current (same score as in the
- * origins ZSET), not avoided, not penalised, not failed for this stream and its record exists.
- * If every probe is rejected, all alive entries are scanned (O(alive); only when many origins are
- * penalised or avoided) and the last random number picks among the healthy ones, else among the
- * penalised ones. Rejection sampling followed by an exact draw keeps the choice uniform.
+ * ZSETs (the origins ZSET when any protocol will do). Up to n probes each take a uniformly random
+ * alive entry by rank (O(log n)) and accept it when it is current (same score as in the origins
+ * ZSET), not avoided, not penalised, not failed for this stream and its record exists. If every
+ * probe is rejected, all alive entries are scanned (O(alive); only when many origins are
+ * penalised or avoided) and one more draw picks among the healthy ones, else among the penalised
+ * ones. Rejection sampling followed by an exact draw keeps the choice uniform. Draws come from
+ * Redis's PRNG seeded with ARGV[9].
  */
 export const PICK = `${DECODE_MAPPING}
 local now = tonumber(ARGV[1])
-local cutoff = ARGV[2]
+local cutoff = now - tonumber(ARGV[2])
 local prefix = ARGV[4]
 local cur = mapped_origin(redis.call('GET', KEYS[1]))
 if cur ~= '' and cur ~= ARGV[6] then
@@ -176,9 +177,9 @@ if cur ~= '' and cur ~= ARGV[6] then
   return {'mapped', cur, redis.call('GET', prefix .. 'origin:' .. cur) or '', redis.call('ZSCORE', KEYS[2], cur) or ''}
 end
 local proto = tonumber(ARGV[5])
-local nrand = tonumber(ARGV[8])
+local probes = tonumber(ARGV[8])
 local avoid = {}
-for i = 9 + nrand, #ARGV do avoid[ARGV[i]] = true end
+for i = 10, #ARGV do avoid[ARGV[i]] = true end
 local sets = {}
 if proto == 0 then
   sets[1] = KEYS[3]
@@ -216,8 +217,9 @@ local function state(set, id, score)
 end
 local chosen, rec
 if total > 0 then
-  for i = 1, nrand - 1 do
-    local k = math.floor(tonumber(ARGV[8 + i]) * total)
+  math.randomseed(tonumber(ARGV[9]))
+  for i = 1, probes do
+    local k = math.floor(math.random() * total)
     if k >= total then k = total - 1 end
     for j = 1, #used do
       if k < live[j] then
@@ -248,7 +250,7 @@ if total > 0 then
         end
       end
     end
-    local r = tonumber(ARGV[8 + nrand])
+    local r = math.random()
     for _, pool in ipairs({healthy, eligible}) do
       while not chosen and #pool > 0 do
         local k = math.floor(r * #pool) + 1

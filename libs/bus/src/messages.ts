@@ -33,11 +33,13 @@ export interface RequestMap {
 
 export interface OriginHeartbeatEvent { v: number; origin_id: string; ip: string; first: boolean; at: number }
 export interface StreamPickedEvent { v: number; stream_url: string; origin_id: string; replaced?: string; at: number }
+export interface StreamOriginFailedEvent { v: number; stream_url: string; origin_id: string; reason: string; at: number }
 export interface OriginExpiredEvent { v: number; origin_id: string; last_seen: number; at: number }
 
 export interface EventMap {
   [subjects.originHeartbeat]: OriginHeartbeatEvent;
   [subjects.streamPicked]: StreamPickedEvent;
+  [subjects.streamOriginFailed]: StreamOriginFailedEvent;
   [subjects.originExpired]: OriginExpiredEvent;
 }
 

@@ -16,6 +16,8 @@ export const subjects = {
   /** Events (publish/subscribe, no reply). */
   originHeartbeat: `${SUBJECT_PREFIX}.events.origin.heartbeat`,
   streamPicked: `${SUBJECT_PREFIX}.events.stream.picked`,
+  /** An edge reported that an origin failed for a stream (the registry dropped that mapping). */
+  streamOriginFailed: `${SUBJECT_PREFIX}.events.stream.origin-failed`,
   originExpired: `${SUBJECT_PREFIX}.events.origin.expired`,
 } as const;
 
@@ -32,4 +34,4 @@ export type RequestSubject =
   | typeof subjects.listOrigins
   | typeof subjects.listStreams;
 
-export type EventSubject = typeof subjects.originHeartbeat | typeof subjects.streamPicked | typeof subjects.originExpired;
+export type EventSubject = typeof subjects.originHeartbeat | typeof subjects.streamPicked | typeof subjects.streamOriginFailed | typeof subjects.originExpired;

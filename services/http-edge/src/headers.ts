@@ -1,6 +1,12 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+/**
+ * Header fields as a flat list `[name, value, name, value, …]`, names lower-case: the form
+ * undici takes for a request and `res.writeHead` writes without building an object, so a
+ * proxied request allocates no per-field objects on its way through. Repeated fields stay
+ * separate entries (`set-cookie`).
+ */
+export type HeaderList = string[];
 
-/** RFC 9110 7.6.1 hop-by-hop fields, plus `host` (set per origin) and the legacy proxy ones. */
+/** RFC 9110 7.6.1 hop-by-hop fields, plus the legacy proxy ones. */
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -19,69 +25,87 @@ export const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-headers': '*',
   'access-control-allow-methods': '*',
 };
+const CORS_LIST: readonly string[] = Object.entries(CORS_HEADERS).flat();
 
 /** Field names a `Connection` header lists are hop-by-hop too. */
-function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
-  const text = Array.isArray(value) ? value.join(',') : value;
-  const out = new Set<string>();
-  for (const t of text.split(',')) {
+function addConnectionTokens(value: string, into: Set<string>): void {
+  for (const t of value.split(',')) {
     const n = t.trim().toLowerCase();
-    if (n) out.add(n);
+    if (n) into.add(n);
   }
-  return out.size > 0 ? out : undefined;
+}
+
+/** Removes the fields named in `names` from a list (rare: only when `Connection` lists extra fields). */
+function without(list: HeaderList, names: ReadonlySet<string>): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i < list.length; i += 2) if (!names.has(list[i]!)) out.push(list[i]!, list[i + 1]!);
+  return out;
+}
+
+/** First value of `name` (lower-case) in a list. */
+export function headerValue(list: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === name) return list[i + 1];
+  return undefined;
 }
 
 export interface OriginRequestOptions {
   /** Address of the client (socket peer) for X-Forwarded-For / X-Real-IP. */
   clientIp: string | undefined;
-  /** Drop `accept-encoding` and validators: the body will be rewritten and must be plain text. */
+  /**
+   * Drop `accept-encoding`, validators and ranges: the body will be rewritten (a document) or
+   * shared between clients (a cached segment), so it must be the plain, whole representation.
+   */
   forRewrite: boolean;
 }
 
-/** Request fields dropped when we rewrite the response: compression and conditional requests. */
+/** Request fields dropped when the response is rewritten or shared: compression and conditional requests. */
 const REWRITE_DROPPED = new Set(['accept-encoding', 'if-none-match', 'if-modified-since', 'if-range', 'range']);
 
 /**
- * Client request headers → origin request headers: end-to-end fields kept (Range, User-Agent,
- * Cookie… SRS uses them for hooks and byte ranges), hop-by-hop and `host` dropped,
- * X-Forwarded-For appended and X-Real-IP set to the client's address.
+ * Client request headers (`req.rawHeaders`, any case) → origin request headers: end-to-end fields
+ * kept (Range, User-Agent, Cookie… SRS uses them for hooks and byte ranges), hop-by-hop and
+ * `host` dropped, X-Forwarded-For appended and X-Real-IP set to the client's address.
  */
-export function originRequestHeaders(incoming: IncomingHttpHeaders, opts: OriginRequestOptions): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  const listed = connectionTokens(incoming.connection);
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || name === 'host' || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
-    if (name === 'x-forwarded-for' || name === 'x-real-ip' || name === 'content-length') continue;
+export function originRequestHeaders(raw: readonly string[], opts: OriginRequestOptions): HeaderList {
+  let out: HeaderList = [];
+  let listed: Set<string> | undefined;
+  let priorXff: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (name === 'connection') addConnectionTokens(value, (listed ??= new Set()));
+    if (name === 'host' || name === 'x-real-ip' || name === 'content-length' || HOP_BY_HOP.has(name)) continue;
+    if (name === 'x-forwarded-for') {
+      priorXff = priorXff === undefined ? value : `${priorXff}, ${value}`;
+      continue;
+    }
     if (opts.forRewrite && REWRITE_DROPPED.has(name)) continue;
-    out[name] = value;
+    out.push(name, value);
   }
+  if (listed) out = without(out, listed);
   if (opts.clientIp) {
     const ip = opts.clientIp.startsWith('::ffff:') ? opts.clientIp.slice(7) : opts.clientIp;
-    const prior = incoming['x-forwarded-for'];
-    const priorText = Array.isArray(prior) ? prior.join(', ') : prior;
-    out['x-forwarded-for'] = priorText ? `${priorText}, ${ip}` : ip;
-    out['x-real-ip'] = ip;
+    out.push('x-forwarded-for', priorXff ? `${priorXff}, ${ip}` : ip, 'x-real-ip', ip);
   }
   return out;
 }
 
 /**
- * Origin response headers → client response headers: end-to-end fields kept (Content-Type,
- * Cache-Control, Content-Length…), hop-by-hop dropped, CORS set by us (overriding the origin's).
- * `drop` removes fields the caller replaces (e.g. the length of a rewritten body).
+ * Origin response headers (lower-case names) → client response headers: end-to-end fields kept
+ * (Content-Type, Cache-Control, Content-Length…), hop-by-hop dropped, CORS set by us (replacing
+ * the origin's). `drop` removes fields the caller replaces (e.g. the length of a rewritten body).
  */
-export function clientResponseHeaders(
-  origin: Record<string, string | string[] | undefined>,
-  opts: { cors: boolean; drop?: ReadonlySet<string> },
-): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const listed = connectionTokens(origin.connection);
-  for (const [name, value] of Object.entries(origin)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name) || opts.drop?.has(name)) continue;
+export function clientResponseHeaders(origin: readonly string[], opts: { cors: boolean; drop?: ReadonlySet<string> }): HeaderList {
+  let out: HeaderList = [];
+  let listed: Set<string> | undefined;
+  for (let i = 0; i + 1 < origin.length; i += 2) {
+    const name = origin[i]!;
+    if (name === 'connection') addConnectionTokens(origin[i + 1]!, (listed ??= new Set()));
+    if (HOP_BY_HOP.has(name) || opts.drop?.has(name)) continue;
     if (opts.cors && name.startsWith('access-control-')) continue;
-    out[name] = value;
+    out.push(name, origin[i + 1]!);
   }
-  if (opts.cors) Object.assign(out, CORS_HEADERS);
+  if (listed) out = without(out, listed);
+  if (opts.cors) out.push(...CORS_LIST);
   return out;
 }

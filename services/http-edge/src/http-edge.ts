@@ -1,22 +1,28 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
-  listenTcp, withSpan, sessionLogger, RateLimitedLog, errorCode, errorMessage,
-  type ConfigOf, type Logger,
+  listenTcp, sessionLogger, RateLimitedLog, errorCode, errorMessage,
+  type ConfigOf, type Logger, type Counter, type Gauge,
 } from '@srs-proxy/runtime';
 import { resolveEndpoint, formatHostPort, NO_ORIGIN, type Endpoint, type HlsSession, type HttpStreamUrl, type OriginRecord } from '@srs-proxy/balancer';
 import type { EdgeDeps } from '@srs-proxy/bus';
 import type { httpEdgeSchema } from './config.ts';
 import { route, streamKeyOf, plausibleSpbhid, type Route, type StreamKind } from './route.ts';
-import { originRequestHeaders, clientResponseHeaders, CORS_HEADERS } from './headers.ts';
+import { originRequestHeaders, clientResponseHeaders, CORS_HEADERS, type HeaderList } from './headers.ts';
 import { OriginClient, isConnectFailure, type OriginExchange } from './origin-client.ts';
 import { BodyRelay, type RelayLimits } from './relay.ts';
 import { StaticFiles } from './static-files.ts';
 import { TtlCache } from './ttl-cache.ts';
+import { ByteLru } from './cache/byte-lru.ts';
+import { Coalescer } from './cache/coalescer.ts';
+import {
+  cacheKey, isCacheableSegment, isShareableRequest, isStorableResponse, playlistTtlMs, PLAYLIST_KEY_IGNORED, SEGMENT_KEY_IGNORED,
+} from './cache/policy.ts';
 import { rewritePlaylist } from './hls/playlist-rewrite.ts';
 import { rewriteManifest } from './dash/mpd-rewrite.ts';
-import { httpEdgeMetrics, type HttpEdgeMetrics } from './edge-metrics.ts';
+import { httpEdgeMetrics, LabelCache, type HttpEdgeMetrics } from './edge-metrics.ts';
+import { requestSpan } from './span.ts';
 import {
-  clientError, DocumentTooLargeError, OriginFailedError, OriginUnreachableError, UnknownSessionError, UNKNOWN_SESSION,
+  clientError, DocumentTooLargeError, OriginFailedError, OriginUnreachableError, UnknownSessionError, DOCUMENT_TOO_LARGE, UNKNOWN_SESSION,
 } from './errors.ts';
 
 export type HttpEdgeConfig = ConfigOf<typeof httpEdgeSchema>;
@@ -32,6 +38,7 @@ export interface HttpEdgeLimits extends RelayLimits {
   routeCacheMaxEntries: number;
   clientHeadersTimeoutMs: number;
   clientKeepAliveMs: number;
+  playlistCacheMaxBytes: number;
 }
 
 export const DEFAULT_HTTP_EDGE_LIMITS: HttpEdgeLimits = {
@@ -40,7 +47,8 @@ export const DEFAULT_HTTP_EDGE_LIMITS: HttpEdgeLimits = {
   // Hard cap per client whatever the chunk sizes: 16 window's worth, a few seconds of video.
   maxClientBufferBytes: 8 * 1024 * 1024,
   // A live player that has not read for 10 s is frozen; holding the origin paused longer only
-  // makes SRS queue (and later drop) for it too.
+  // makes SRS queue (and later drop) for it too. Also how long a client may take no bytes of a
+  // response served from memory before it is dropped.
   slowClientTimeoutMs: 10_000,
   // Origins sit on the same network: a connect not done in 3 s means the host is gone; fail over.
   originConnectTimeoutMs: 3_000,
@@ -63,10 +71,22 @@ export const DEFAULT_HTTP_EDGE_LIMITS: HttpEdgeLimits = {
   clientHeadersTimeoutMs: 10_000,
   // Players reuse connections between segment requests within a target duration (≤ 10 s).
   clientKeepAliveMs: 15_000,
+  // Playlists live ≤ 500 ms in the micro-cache: 16 MiB holds thousands of live playlists with
+  // their per-session rewrites, and bounds a burst of huge VOD playlists.
+  playlistCacheMaxBytes: 16 * 1024 * 1024,
 };
 
 /** Rewritten documents get a new length; validators and encodings of the origin no longer apply. */
 const DOCUMENT_DROPPED = new Set(['content-length', 'content-encoding', 'etag', 'last-modified', 'accept-ranges', 'content-range']);
+/** A body held in memory is sent with its own length. */
+const LENGTH_DROPPED = new Set(['content-length']);
+
+/** A segment larger than this share of the segment cache is relayed uncached (one video must not flush the rest). */
+const MAX_SEGMENT_SHARE = 8;
+/** Bookkeeping bytes charged per cache entry besides its body, so tiny entries cannot grow memory unaccounted. */
+const ENTRY_OVERHEAD_BYTES = 512;
+/** Rewrites kept per cached playlist (one per spbhid × Host a client used); more are computed per request. */
+const MAX_PLAYLIST_VARIANTS = 16;
 
 const VERSION = { major: 1, minor: 5, revision: 0, version: '1.5.0' } as const;
 const SERVER_HEADER = `SRSProxy/${VERSION.version}`;
@@ -85,14 +105,62 @@ interface Fetched {
   ex: OriginExchange;
 }
 
+/** The origin request in flight for one client, cancelled if that client leaves first. */
+interface InFlight {
+  ex?: OriginExchange;
+  gone: boolean;
+}
+
+/** A whole response held in memory: status, client headers (with the body's length), body. */
+interface StoredResponse {
+  status: number;
+  headers: HeaderList;
+  body: Buffer;
+}
+
+/** An origin playlist held for a moment; every client gets its own rewrite, kept per variant. */
+interface CachedPlaylist {
+  headers: HeaderList;
+  text: string;
+  originAuthorities: string[];
+  variants: Map<string, Buffer>;
+}
+
+/**
+ * How a shared fetch of a segment ended: a stored answer (`shared`: other clients may have it
+ * too), a body too large to hold (the leader relays it; the others fetch on their own), or an
+ * answer that turned out too large while being read (everyone fetches on their own).
+ */
+type SegmentFill =
+  | { outcome: 'stored'; stored: StoredResponse; shared: boolean }
+  | { outcome: 'stream'; fetched: Fetched }
+  | { outcome: 'retry' };
+
+/** A shared playlist fetch: the origin's text for everyone, or an answer only its leader may use. */
+type PlaylistFill =
+  | { outcome: 'cached'; entry: CachedPlaylist }
+  | { outcome: 'private'; fetched: Fetched; text: string | undefined };
+
 function isDocument(kind: StreamKind): boolean {
   return kind === 'hls-playlist' || kind === 'dash-manifest';
+}
+
+/** The Host header from `rawHeaders` (any case), without building the `headers` object. */
+function hostOf(req: IncomingMessage): string | undefined {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') return raw[i + 1];
+  }
+  return undefined;
 }
 
 /**
  * The HTTP stream edge (spec 6): live HTTP-FLV/HTTP-TS relayed with backpressure, HLS and DASH
  * documents rewritten so every later request carries the session id (`spbhid`) any replica can
  * resolve through the registry, static player pages, and the Go proxy's versions endpoint.
+ * HLS/DASH segments and HLS playlists are served through two shared caches with request
+ * coalescing, as CDN edges do (see `PROXY_HLS_*_CACHE_*`).
  */
 export class HttpEdge {
   private closed = false;
@@ -109,7 +177,17 @@ export class HttpEdge {
   private readonly sessionsByStream: TtlCache<string, HlsSession>;
   /** stream URL → origin (short-lived; see pickOrigin). */
   private readonly picks: TtlCache<string, OriginRecord>;
+  /** Immutable segments by origin + target; undefined when PROXY_HLS_SEGMENT_CACHE_BYTES is 0. */
+  private readonly segments: ByteLru<string, StoredResponse> | undefined;
+  private readonly segmentFills = new Coalescer<string, SegmentFill>();
+  /** Origin playlists by origin + target, ≤ 500 ms; undefined when PROXY_HLS_PLAYLIST_CACHE_TTL is 0. */
+  private readonly playlists: ByteLru<string, CachedPlaylist> | undefined;
+  private readonly playlistFills = new Coalescer<string, PlaylistFill>();
   private readonly m: HttpEdgeMetrics;
+  private readonly requestCount: LabelCache<Counter.Internal>;
+  private readonly bytesOut: LabelCache<Counter.Internal>;
+  private readonly activeStreams: LabelCache<Gauge.Internal<'kind'>>;
+  private readonly cacheCount: LabelCache<Counter.Internal>;
   private readonly log: Logger;
   private readonly noisy: RateLimitedLog;
 
@@ -122,6 +200,11 @@ export class HttpEdge {
     this.log = deps.logger;
     this.noisy = new RateLimitedLog(deps.logger);
     this.m = httpEdgeMetrics(deps.metrics);
+    const m = this.m;
+    this.requestCount = new LabelCache((kind, status) => m.requests.labels(kind, status));
+    this.bytesOut = new LabelCache((kind) => m.bytesOut.labels(kind));
+    this.activeStreams = new LabelCache((kind) => m.activeStreams.labels(kind));
+    this.cacheCount = new LabelCache((cache, result) => m.cacheRequests.labels(cache, result));
     const l = this.limits;
     this.origins = new OriginClient({
       connectTimeoutMs: l.originConnectTimeoutMs,
@@ -132,6 +215,12 @@ export class HttpEdge {
     this.sessionsById = new TtlCache(l.routeCacheTtlMs, l.routeCacheMaxEntries);
     this.sessionsByStream = new TtlCache(l.routeCacheTtlMs, l.routeCacheMaxEntries);
     this.picks = new TtlCache(l.routeCacheTtlMs, l.routeCacheMaxEntries);
+    if (config.segmentCacheBytes > 0 && config.segmentCacheTtl > 0) {
+      this.segments = new ByteLru(config.segmentCacheBytes, Math.floor(config.segmentCacheBytes / MAX_SEGMENT_SHARE));
+    }
+    if (config.playlistCacheTtl > 0) {
+      this.playlists = new ByteLru(l.playlistCacheMaxBytes, Math.min(l.playlistCacheMaxBytes, l.maxDocumentBytes * 4));
+    }
   }
 
   /** Live FLV/TS and segment relays running now. */
@@ -152,7 +241,16 @@ export class HttpEdge {
     );
     this.server = server;
     this.port = await listenTcp(server, this.config.listen);
-    this.log.info({ port: this.port, static: this.staticFiles.root }, 'HTTP stream server listening');
+    this.log.info(
+      {
+        port: this.port,
+        static: this.staticFiles.root,
+        segmentCacheBytes: this.segments?.maxBytes ?? 0,
+        segmentCacheTtlMs: this.segments ? this.config.segmentCacheTtl : 0,
+        playlistCacheTtlMs: this.playlists ? this.config.playlistCacheTtl : 0,
+      },
+      'HTTP stream server listening',
+    );
   }
 
   async close(reason = 'close'): Promise<void> {
@@ -169,10 +267,13 @@ export class HttpEdge {
     this.sessionsById.clear();
     this.sessionsByStream.clear();
     this.picks.clear();
+    this.segments?.clear();
+    this.playlists?.clear();
     this.log.info({ reason }, 'HTTP stream server closed');
   }
 
   private onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    (req as any).__t0 = performance.now();
     const r = route(req.url ?? '');
     if (!r.ok) {
       this.count('bad', res);
@@ -181,43 +282,93 @@ export class HttpEdge {
       return;
     }
     const kind = r.kind;
-    this.count(kind, res);
     if (kind === 'versions') {
+      this.count(kind, res);
       const body = JSON.stringify({ code: 0, pid: String(process.pid), data: VERSION });
       res.writeHead(200, { 'content-type': 'application/json', server: SERVER_HEADER, 'content-length': Buffer.byteLength(body) }).end(body);
       return;
     }
     if (kind === 'static') {
+      this.count(kind, res);
       this.staticFiles!.serve(req, res, r.path).catch((err) => this.fail(kind, r, res, err));
       return;
     }
     if (req.method === 'OPTIONS') {
+      this.count(kind, res);
       res.writeHead(200, { ...CORS_HEADERS, 'content-length': 0 }).end();
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
+      this.count(kind, res);
       res.writeHead(405, { ...CORS_HEADERS, allow: 'GET, HEAD, OPTIONS', 'content-type': TEXT }).end('method not allowed\n');
       return;
     }
-    this.proxy(kind, r, req, res).catch((err) => this.fail(kind, r, res, err));
-  };
-
-  /** Counts a request once, with its final status, when its response ends or breaks. */
-  private count(kind: string, res: ServerResponse): void {
-    res.once('close', () => this.m.requests.labels(kind, res.headersSent ? String(res.statusCode) : 'aborted').inc());
-  }
-
-  private async proxy(kind: StreamKind, r: Route, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // The origin request in flight, cancelled if the client leaves before the relay owns it.
-    const inFlight: { ex?: OriginExchange; gone: boolean } = { gone: false };
+    const shared = req.method === 'GET' && isShareableRequest(req.rawHeaders);
+    // The hot path of a busy edge: everything in memory, answered without a single await.
+    if (shared && this.answerFromMemory(kind, r, req, res)) return;
+    this.count(kind, res);
+    const inFlight: InFlight = { gone: false };
     res.once('close', () => {
       if (res.writableFinished) return;
       inFlight.gone = true;
       inFlight.ex?.abort(new Error('client went away'));
     });
-    const host = req.headers.host;
-    const { target, fetched } = await withSpan('http-edge.request', { 'srsp.kind': kind }, async (span) => {
+    this.proxy(kind, r, req, res, shared, inFlight).catch((err) => this.fail(kind, r, res, err));
+  };
+
+  /** Counts a request once, with its final status, when its response ends or breaks. */
+  private count(kind: string, res: ServerResponse): void {
+    res.once('close', () => this.requestCount.get(kind, res.headersSent ? String(res.statusCode) : 'aborted').inc());
+  }
+
+  /**
+   * Serves a segment or playlist request from the caches when its session, its origin and the
+   * answer are all in memory. Returns false (having written nothing) otherwise.
+   */
+  private answerFromMemory(kind: StreamKind, r: Route, req: IncomingMessage, res: ServerResponse): boolean {
+    if (kind === 'hls-segment') {
+      if (!this.segments || !isCacheableSegment(r.path)) return false;
+      const session = this.sessionsById.get(r.spbhid!);
+      const origin = session && this.picks.get(session.stream_url);
+      const stored = origin && this.segments.get(cacheKey(origin.id, r.target, SEGMENT_KEY_IGNORED));
+      if (!stored) return false;
+      this.cacheCount.get('segment', 'hit').inc();
+      this.requestCount.get(kind, String(stored.status)).inc();
+      this.sendStored(kind, res, stored);
+      return true;
+    }
+    if (kind === 'hls-playlist') {
+      if (!this.playlists) return false;
+      const host = hostOf(req);
+      const session = r.spbhid !== undefined ? this.sessionsById.get(r.spbhid) : this.sessionsByStream.get(streamKeyOf(r, host).key);
+      const origin = session && this.picks.get(session.stream_url);
+      if (!origin) return false;
+      const key = cacheKey(origin.id, r.target, PLAYLIST_KEY_IGNORED);
+      const entry = this.playlists.get(key);
+      if (!entry) return false;
+      const body = this.playlistVariant(entry, key, session.spbhid, host);
+      this.cacheCount.get('playlist', 'hit').inc();
+      this.requestCount.get(kind, '200').inc();
+      this.sendPlaylist(res, entry, body);
+      return true;
+    }
+    return false;
+  }
+
+  private async proxy(kind: StreamKind, r: Route, req: IncomingMessage, res: ServerResponse, shared: boolean, inFlight: InFlight): Promise<void> {
+    (req as any).__tp = performance.now();
+    const host = hostOf(req);
+    if (kind === 'hls-segment' && this.segments && isCacheableSegment(r.path)) {
+      if (shared) return this.segmentThroughCache(r, req, res, inFlight);
+      this.cacheCount.get('segment', 'bypass').inc();
+    } else if (kind === 'hls-playlist' && this.playlists) {
+      if (shared) return this.playlistThroughCache(r, req, res, host, inFlight);
+      this.cacheCount.get('playlist', 'bypass').inc();
+    }
+    const { target, fetched } = await requestSpan('http-edge.request', { 'srsp.kind': kind }, async (span) => {
+      (req as any).__tsp = performance.now();
       const target = await this.resolveTarget(kind, r, host);
+      (req as any).__trt = performance.now();
       span.setAttribute('srsp.stream_url', target.streamUrl);
       const fetched = await this.fetch(target, kind, req, r.target, inFlight);
       span.setAttribute('srsp.origin_id', fetched.origin.id);
@@ -229,7 +380,8 @@ export class HttpEdge {
       return;
     }
     if (isDocument(kind) && req.method === 'GET' && fetched.ex.statusCode === 200) {
-      await this.sendDocument(kind, target, fetched, host, res);
+      const text = await this.readDocument(fetched);
+      if (!res.destroyed) this.sendDocument(kind, target, fetched, text, host, res);
       return;
     }
     // From here the relay owns the exchange and reacts to the client leaving itself.
@@ -237,36 +389,226 @@ export class HttpEdge {
     this.relay(kind, req, res, target, fetched);
   }
 
-  /** Which stream (and HLS session) a request belongs to. */
-  private async resolveTarget(kind: StreamKind, r: Route, host: string | undefined): Promise<Target> {
+  /** A cacheable segment: from the cache, by joining a fetch in flight, or by leading one. */
+  private async segmentThroughCache(r: Route, req: IncomingMessage, res: ServerResponse, inFlight: InFlight): Promise<void> {
+    const segments = this.segments!;
+    const kind = 'hls-segment';
+    const { target, fill, leader } = await requestSpan('http-edge.request', { 'srsp.kind': kind }, async (span) => {
+      const target = await this.resolveTarget(kind, r, undefined);
+      span.setAttribute('srsp.stream_url', target.streamUrl);
+      const origin = await this.pickOrigin(target, undefined);
+      const key = cacheKey(origin.id, r.target, SEGMENT_KEY_IGNORED);
+      const stored = segments.get(key);
+      if (stored) return { target, fill: { outcome: 'stored', stored, shared: true } satisfies SegmentFill, leader: false, hit: true };
+      const joined = this.segmentFills.run(key, () => this.fillSegment(target, req, r));
+      span.setAttribute('srsp.cache', joined.leader ? 'miss' : 'coalesced');
+      return { target, fill: await joined.result, leader: joined.leader, hit: false };
+    }).then((x) => {
+      this.cacheCount.get('segment', x.hit ? 'hit' : x.leader ? 'miss' : 'coalesced').inc();
+      return x;
+    });
+    if (fill.outcome === 'stored' && (fill.shared || leader)) {
+      if (!res.destroyed) this.sendStored(kind, res, fill.stored);
+      return;
+    }
+    if (fill.outcome === 'stream' && leader) {
+      const { fetched } = fill;
+      if (res.destroyed || this.closed) {
+        fetched.ex.abort(new Error('client went away'));
+        return;
+      }
+      this.relay(kind, req, res, target, fetched);
+      return;
+    }
+    // Not something this client may share: it asks the origin itself.
+    const fetched = await this.fetch(target, kind, req, r.target, inFlight);
+    if (res.destroyed || this.closed) {
+      fetched.ex.abort(new Error('client went away'));
+      return;
+    }
+    inFlight.ex = undefined;
+    this.relay(kind, req, res, target, fetched);
+  }
+
+  /**
+   * One origin fetch for every client of a segment: read whole (bounded) into memory, stored if
+   * the origin allows sharing it. The fetch belongs to no client, so a leader leaving does not
+   * cut it short for the others.
+   */
+  private async fillSegment(target: Target, req: IncomingMessage, r: Route): Promise<SegmentFill> {
+    const segments = this.segments!;
+    const fetched = await this.fetch(target, 'hls-segment', req, r.target, { gone: false }, true);
+    const { ex } = fetched;
+    const declared = Number(ex.header('content-length'));
+    if (declared > segments.maxObjectBytes) return { outcome: 'stream', fetched };
+    let body: Buffer;
+    try {
+      body = await collect(ex, segments.maxObjectBytes);
+    } catch (err) {
+      if (errorCode(err) === DOCUMENT_TOO_LARGE) return { outcome: 'retry' };
+      throw err;
+    }
+    const headers = clientResponseHeaders(ex.headers, { cors: true, drop: LENGTH_DROPPED });
+    headers.push('content-length', String(body.length));
+    const stored: StoredResponse = { status: ex.statusCode, headers, body };
+    const shared = ex.statusCode === 200 && isStorableResponse(ex.headers);
+    if (shared) {
+      const key = cacheKey(fetched.origin.id, r.target, SEGMENT_KEY_IGNORED);
+      segments.set(key, stored, body.length + key.length + ENTRY_OVERHEAD_BYTES, this.config.segmentCacheTtl);
+      this.cacheGauges('segment', segments);
+    }
+    return { outcome: 'stored', stored, shared };
+  }
+
+  /** A playlist: the origin's text from the micro-cache or a shared fetch, rewritten for this client. */
+  private async playlistThroughCache(r: Route, req: IncomingMessage, res: ServerResponse, host: string | undefined, inFlight: InFlight): Promise<void> {
+    const playlists = this.playlists!;
+    const kind = 'hls-playlist';
+    const { target, fill, leader, key } = await requestSpan('http-edge.request', { 'srsp.kind': kind }, async (span) => {
+      const target = await this.resolveTarget(kind, r, host);
+      span.setAttribute('srsp.stream_url', target.streamUrl);
+      const origin = await this.pickOrigin(target, undefined);
+      const key = cacheKey(origin.id, r.target, PLAYLIST_KEY_IGNORED);
+      const entry = playlists.get(key);
+      if (entry) return { target, key, fill: { outcome: 'cached', entry } satisfies PlaylistFill, leader: false, hit: true };
+      const joined = this.playlistFills.run(key, () => this.fillPlaylist(target, req, r));
+      span.setAttribute('srsp.cache', joined.leader ? 'miss' : 'coalesced');
+      return { target, key, fill: await joined.result, leader: joined.leader, hit: false };
+    }).then((x) => {
+      this.cacheCount.get('playlist', x.hit ? 'hit' : x.leader ? 'miss' : 'coalesced').inc();
+      return x;
+    });
+    if (res.destroyed) {
+      if (fill.outcome === 'private' && leader) fill.fetched.ex.abort(new Error('client went away'));
+      return;
+    }
+    if (fill.outcome === 'cached') {
+      this.sendPlaylist(res, fill.entry, this.playlistVariant(fill.entry, key, target.spbhid!, host));
+      return;
+    }
+    if (leader) {
+      // The origin's answer was not shareable (an error status, cookies…): only its asker gets it.
+      if (fill.text !== undefined) this.sendDocument(kind, target, fill.fetched, fill.text, host, res);
+      else this.relay(kind, req, res, target, fill.fetched);
+      return;
+    }
+    const fetched = await this.fetch(target, kind, req, r.target, inFlight);
+    if (res.destroyed || this.closed) {
+      fetched.ex.abort(new Error('client went away'));
+      return;
+    }
+    if (fetched.ex.statusCode === 200) {
+      const text = await this.readDocument(fetched);
+      if (!res.destroyed) this.sendDocument(kind, target, fetched, text, host, res);
+      return;
+    }
+    inFlight.ex = undefined;
+    this.relay(kind, req, res, target, fetched);
+  }
+
+  /** One origin fetch of a playlist for every client asking within the micro-cache TTL. */
+  private async fillPlaylist(target: Target, req: IncomingMessage, r: Route): Promise<PlaylistFill> {
+    const playlists = this.playlists!;
+    const fetched = await this.fetch(target, 'hls-playlist', req, r.target, { gone: false });
+    const { ex } = fetched;
+    if (ex.statusCode !== 200) return { outcome: 'private', fetched, text: undefined };
+    const text = await this.readDocument(fetched);
+    if (!isStorableResponse(ex.headers)) return { outcome: 'private', fetched, text };
+    const entry: CachedPlaylist = {
+      headers: clientResponseHeaders(ex.headers, { cors: true, drop: DOCUMENT_DROPPED }),
+      text,
+      originAuthorities: this.originAuthorities(fetched),
+      variants: new Map(),
+    };
+    // Stored under the origin that answered (a failover may have picked another one).
+    const storeKey = cacheKey(fetched.origin.id, r.target, PLAYLIST_KEY_IGNORED);
+    playlists.set(storeKey, entry, text.length * 2 + storeKey.length + ENTRY_OVERHEAD_BYTES, playlistTtlMs(text, this.config.playlistCacheTtl));
+    this.cacheGauges('playlist', playlists);
+    return { outcome: 'cached', entry };
+  }
+
+  /** This client's rewrite of a cached playlist (its spbhid and Host), computed once per variant. */
+  private playlistVariant(entry: CachedPlaylist, key: string, spbhid: string, host: string | undefined): Buffer {
+    const variant = `${spbhid}\n${host ?? ''}`;
+    const done = entry.variants.get(variant);
+    if (done) return done;
+    const out = Buffer.from(
+      rewritePlaylist(entry.text, { spbhid, proxyAuthorities: host ? [host] : [], originAuthorities: entry.originAuthorities }).text,
+      'utf8',
+    );
+    if (entry.variants.size < MAX_PLAYLIST_VARIANTS && this.playlists!.grow(key, out.length + variant.length)) entry.variants.set(variant, out);
+    return out;
+  }
+
+  private sendPlaylist(res: ServerResponse, entry: CachedPlaylist, body: Buffer): void {
+    res.writeHead(200, [...entry.headers, 'content-length', String(body.length)]).end(body);
+    this.bytesOut.get('hls-playlist').inc(body.length);
+  }
+
+  /**
+   * Sends a response held in memory. The body is shared, not copied; a client that has not taken
+   * all of it after `slowClientTimeoutMs` without socket activity is dropped, so a stalled socket
+   * cannot pin an evicted body for long.
+   */
+  private sendStored(kind: StreamKind, res: ServerResponse, stored: StoredResponse): void {
+    res.writeHead(stored.status, stored.headers).end(stored.body);
+    this.bytesOut.get(kind).inc(stored.body.length);
+    if (res.writableFinished || res.writableLength === 0) return;
+    res.setTimeout(this.limits.slowClientTimeoutMs, () => {
+      this.m.slowClients.labels(kind).inc();
+      this.noisy.warn({ kind, queued: res.writableLength }, 'dropped slow client');
+      res.destroy();
+    });
+  }
+
+  private cacheGauges(cache: 'segment' | 'playlist', lru: ByteLru<string, unknown>): void {
+    this.m.cacheBytes.labels(cache).set(lru.bytes);
+    const evicted = lru.evictions - (this.evictionsSeen.get(cache) ?? 0);
+    if (evicted > 0) {
+      this.m.cacheEvictions.labels(cache).inc(evicted);
+      this.evictionsSeen.set(cache, lru.evictions);
+    }
+  }
+  private readonly evictionsSeen = new Map<string, number>();
+
+  /**
+   * Which stream (and HLS session) a request belongs to; synchronous when the registry's answer
+   * is cached (await on a plain value would still cost a turn of the microtask queue).
+   */
+  private resolveTarget(kind: StreamKind, r: Route, host: string | undefined): Target | Promise<Target> {
     if (kind === 'flv' || kind === 'ts') {
       const key = streamKeyOf(r, host);
       return { streamUrl: key.key, key };
     }
-    let session: HlsSession;
+    let session: HlsSession | Promise<HlsSession>;
     if (r.spbhid !== undefined) {
-      session = await this.sessionById(r.spbhid);
+      session = this.sessionById(r.spbhid);
     } else {
       // Only documents reach here without an id (segments are classified by having one).
-      const key = streamKeyOf(r, host);
-      session = await this.sessionForStream(key);
+      session = this.sessionForStream(streamKeyOf(r, host));
     }
-    return { streamUrl: session.stream_url, spbhid: session.spbhid };
+    return session instanceof Promise
+      ? session.then((s) => ({ streamUrl: s.stream_url, spbhid: s.spbhid }))
+      : { streamUrl: session.stream_url, spbhid: session.spbhid };
   }
 
-  private async sessionById(spbhid: string): Promise<HlsSession> {
+  private sessionById(spbhid: string): HlsSession | Promise<HlsSession> {
     if (!plausibleSpbhid(spbhid)) throw new UnknownSessionError(spbhid.slice(0, 64));
-    const cached = this.sessionsById.get(spbhid);
-    if (cached) return cached;
+    return this.sessionsById.get(spbhid) ?? this.loadSession(spbhid);
+  }
+
+  private async loadSession(spbhid: string): Promise<HlsSession> {
     const session = await this.deps.registry.hlsLoad(spbhid);
     if (!session) throw new UnknownSessionError(spbhid);
     this.sessionsById.set(spbhid, session);
     return session;
   }
 
-  private async sessionForStream(key: HttpStreamUrl): Promise<HlsSession> {
-    const cached = this.sessionsByStream.get(key.key);
-    if (cached) return cached;
+  private sessionForStream(key: HttpStreamUrl): HlsSession | Promise<HlsSession> {
+    return this.sessionsByStream.get(key.key) ?? this.storeSession(key);
+  }
+
+  private async storeSession(key: HttpStreamUrl): Promise<HlsSession> {
     const session = await this.deps.registry.hlsLoadOrStore(key.key, key.full);
     this.sessionsByStream.set(key.key, session);
     this.sessionsById.set(session.spbhid, session);
@@ -278,26 +620,32 @@ export class HttpEdge {
    * every segment request, would otherwise wait for a registry round trip); a connect failure
    * drops the entry and asks the registry afresh with the failed origin avoided.
    */
-  private async pickOrigin(target: Target, avoid: string[] | undefined): Promise<OriginRecord> {
+  private pickOrigin(target: Target, avoid: string[] | undefined): OriginRecord | Promise<OriginRecord> {
     if (avoid === undefined) {
       const cached = this.picks.get(target.streamUrl);
       if (cached) return cached;
     }
-    const { origin } = await this.deps.registry.pick(target.streamUrl, avoid ? { protocol: 'http', avoid } : { protocol: 'http' });
-    this.picks.set(target.streamUrl, origin);
-    return origin;
+    return this.deps.registry.pick(target.streamUrl, avoid ? { protocol: 'http', avoid } : { protocol: 'http' }).then(({ origin }) => {
+      this.picks.set(target.streamUrl, origin);
+      return origin;
+    });
   }
 
-  /** Asks the picked origin; a refused connect is reported and retried once on a fresh pick. */
-  private async fetch(target: Target, kind: StreamKind, req: IncomingMessage, path: string, inFlight: { ex?: OriginExchange; gone: boolean }): Promise<Fetched> {
-    const headers = originRequestHeaders(req.headers, { clientIp: req.socket.remoteAddress, forRewrite: isDocument(kind) });
+  /**
+   * Asks the picked origin; a refused connect is reported and retried once on a fresh pick.
+   * `shared`: the answer may go to other clients too, so it is asked for whole and uncompressed.
+   */
+  private async fetch(target: Target, kind: StreamKind, req: IncomingMessage, path: string, inFlight: InFlight, shared = false): Promise<Fetched> {
+    (req as any).__tf = performance.now();
+    const headers = originRequestHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, forRewrite: shared || isDocument(kind) });
     const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
     let avoid: string[] | undefined;
     let lastFailure: OriginUnreachableError | undefined;
     for (let attempt = 0; ; attempt++) {
       let origin: OriginRecord;
       try {
-        origin = await this.pickOrigin(target, avoid);
+        const picked = this.pickOrigin(target, avoid);
+        origin = picked instanceof Promise ? await picked : picked;
       } catch (err) {
         // No other origin to fail over to: the client hears about the unreachable one.
         if (lastFailure && errorCode(err) === NO_ORIGIN) throw lastFailure;
@@ -330,18 +678,23 @@ export class HttpEdge {
   /** Streams the origin's response to the client: live FLV/TS, segments, non-200 documents. */
   private relay(kind: StreamKind, req: IncomingMessage, res: ServerResponse, target: Target, fetched: Fetched): void {
     const live = kind === 'flv' || kind === 'ts';
+    const T = (globalThis as any).__T ??= { n: 0, head: 0, relay: 0, first: 0, sent: 0, start: 0 };
+    const t0 = (req as any).__t0; const tr = performance.now(); T.relay += tr - t0; T.head += (fetched.ex as any).__th - t0; T.start += (fetched.ex as any).__ts - t0; T.n++; const R = req as any; T.p = (T.p ?? 0) + R.__tp - t0; T.sp = (T.sp ?? 0) + R.__tsp - t0; T.rt = (T.rt ?? 0) + R.__trt - t0; T.f = (T.f ?? 0) + R.__tf - t0;
+    const origWrite = res.write.bind(res); let first = true;
+    (res as any).write = (c: any, ...a: any[]) => { if (first) { first = false; T.first += performance.now() - t0; } return origWrite(c, ...a); };
+    if (T.n % 100 === 0) { process.stderr.write(`TIMING n=${T.n} start=${(T.start/T.n).toFixed(3)} head=${(T.head/T.n).toFixed(3)} relay=${(T.relay/T.n).toFixed(3)} first=${(T.first/T.n).toFixed(3)} p=${(T.p/T.n).toFixed(3)} sp=${(T.sp/T.n).toFixed(3)} rt=${(T.rt/T.n).toFixed(3)} f=${(T.f/T.n).toFixed(3)}\n`); T.p=0; T.sp=0; T.rt=0; T.f=0; T.n=0; T.head=0; T.relay=0; T.first=0; T.start=0; }
     const { statusCode, headers } = fetched.ex;
     res.writeHead(statusCode, clientResponseHeaders(headers, { cors: true }));
     let log: Logger | undefined;
     if (live) {
       log = sessionLogger(this.log, { proto: `http-${kind}`, stream: target.streamUrl, origin: fetched.origin.id });
       log.info({ client: req.socket.remoteAddress, url: target.key?.full, status: statusCode }, 'HTTP start streaming');
-      this.m.activeStreams.labels(kind).inc();
+      this.activeStreams.get(kind).inc();
     }
-    const bytes = this.m.bytesOut.labels(kind);
+    const bytes = this.bytesOut.get(kind);
     const relay = new BodyRelay(fetched.ex, res, this.limits, (n) => bytes.inc(n), (end) => {
       this.relays.delete(relay);
-      if (live) this.m.activeStreams.labels(kind).dec();
+      if (live) this.activeStreams.get(kind).dec();
       if (end.reason === 'slow-client') {
         this.m.slowClients.labels(kind).inc();
         (log ?? this.log).warn({ kind, stream: target.streamUrl, detail: end.detail, bytes: end.bytes }, 'dropped slow client');
@@ -355,24 +708,30 @@ export class HttpEdge {
     relay.start();
   }
 
-  /** Reads a playlist/manifest (bounded), tags its URIs with the session id, sends it whole. */
-  private async sendDocument(kind: StreamKind, target: Target, fetched: Fetched, host: string | undefined, res: ServerResponse): Promise<void> {
+  /** Reads a playlist/manifest whole (bounded); compressed documents are refused. */
+  private async readDocument(fetched: Fetched): Promise<string> {
     const { ex } = fetched;
-    const headers = ex.headers;
-    const encoding = headers['content-encoding'];
+    const encoding = ex.header('content-encoding');
     if (encoding !== undefined && encoding !== 'identity') {
       ex.abort(new Error('compressed document'));
-      throw new OriginFailedError(`origin compressed the document (${String(encoding)}) although asked for identity`);
+      throw new OriginFailedError(`origin compressed the document (${encoding}) although asked for identity`);
     }
-    const text = (await collect(ex, this.limits.maxDocumentBytes)).toString('utf8');
-    if (res.destroyed) return;
-    const originAuthorities = [formatHostPort(fetched.ep.host, fetched.ep.port), formatHostPort(fetched.origin.ip, fetched.ep.port)];
-    const ctx = { spbhid: target.spbhid!, proxyAuthorities: host ? [host] : [], originAuthorities };
+    return (await collect(ex, this.limits.maxDocumentBytes)).toString('utf8');
+  }
+
+  /** Authorities by which the origin may name itself in absolute URIs of its documents. */
+  private originAuthorities(fetched: Fetched): string[] {
+    return [formatHostPort(fetched.ep.host, fetched.ep.port), formatHostPort(fetched.origin.ip, fetched.ep.port)];
+  }
+
+  /** Tags a playlist/manifest's URIs with the session id and sends it whole. */
+  private sendDocument(kind: StreamKind, target: Target, fetched: Fetched, text: string, host: string | undefined, res: ServerResponse): void {
+    const ctx = { spbhid: target.spbhid!, proxyAuthorities: host ? [host] : [], originAuthorities: this.originAuthorities(fetched) };
     const out = Buffer.from(kind === 'hls-playlist' ? rewritePlaylist(text, ctx).text : rewriteManifest(text, ctx).text, 'utf8');
-    const outHeaders = clientResponseHeaders(headers, { cors: true, drop: DOCUMENT_DROPPED });
-    outHeaders['content-length'] = out.length;
+    const outHeaders = clientResponseHeaders(fetched.ex.headers, { cors: true, drop: DOCUMENT_DROPPED });
+    outHeaders.push('content-length', String(out.length));
     res.writeHead(200, outHeaders).end(out);
-    this.m.bytesOut.labels(kind).inc(out.length);
+    this.bytesOut.get(kind).inc(out.length);
   }
 
   /** Answers an error with a short text (no origin details) and logs the details. */
@@ -409,7 +768,7 @@ function collect(ex: OriginExchange, limit: number): Promise<Buffer> {
         chunks.push(chunk);
         return true;
       },
-      onEnd: () => resolve(Buffer.concat(chunks, total)),
+      onEnd: () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)),
       onError: (err) => reject(new OriginFailedError(`reading the origin document failed: ${errorMessage(err)}`, err)),
     });
   });

@@ -2,6 +2,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { formatHostPort, type Endpoint } from '@srs-proxy/balancer';
 import { errorCode } from '@srs-proxy/runtime';
 import { OriginFailedError, OriginTimeoutError, OriginUnreachableError } from './errors.ts';
+import { headerValue, type HeaderList } from './headers.ts';
 
 export interface OriginClientOptions {
   connectTimeoutMs: number;
@@ -33,6 +34,11 @@ function headError(err: Error): Error {
   return new OriginFailedError(`origin request failed: ${err.message}`, err);
 }
 
+/** Header bytes as text, one char per byte, so they go back out unchanged. */
+function latin1(b: Buffer | string): string {
+  return typeof b === 'string' ? b : b.toString('latin1');
+}
+
 /**
  * One request to an origin, driven through undici's dispatcher API (no stream objects on the hot
  * path). `head` settles when the final response headers arrive; the body then flows to one sink,
@@ -41,7 +47,8 @@ function headError(err: Error): Error {
  */
 export class OriginExchange implements Dispatcher.DispatchHandlers {
   statusCode = 0;
-  headers: Record<string, string | string[]> = {};
+  /** Response fields, names lower-case, values as sent (latin1, byte for byte). */
+  headers: HeaderList = [];
   readonly head: Promise<this>;
   #resolveHead!: (ex: this) => void;
   #rejectHead!: (err: Error) => void;
@@ -65,6 +72,11 @@ export class OriginExchange implements Dispatcher.DispatchHandlers {
 
   get finished(): boolean {
     return this.#finished;
+  }
+
+  /** First value of a response field (lower-case name). */
+  header(name: string): string | undefined {
+    return headerValue(this.headers, name);
   }
 
   /** Starts the body flow into `sink`. */
@@ -101,17 +113,14 @@ export class OriginExchange implements Dispatcher.DispatchHandlers {
   onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null, resume: () => void): boolean {
     // Informational responses (100 Continue, 103 Early Hints) are not the answer.
     if (statusCode < 200) return true;
+    (this as any).__th = performance.now();
     this.statusCode = statusCode;
     this.#resumeFn = resume;
-    const headers: Record<string, string | string[]> = {};
     const raw = rawHeaders ?? [];
+    const headers: HeaderList = new Array(raw.length & ~1);
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = raw[i]!.toString().toLowerCase();
-      const value = raw[i + 1]!.toString();
-      const prior = headers[name];
-      if (prior === undefined) headers[name] = value;
-      else if (Array.isArray(prior)) prior.push(value);
-      else headers[name] = [prior, value];
+      headers[i] = latin1(raw[i]!).toLowerCase();
+      headers[i + 1] = latin1(raw[i + 1]!);
     }
     this.headers = headers;
     this.#headDone = true;
@@ -163,8 +172,9 @@ export class OriginClient {
   }
 
   /** Starts a request; await `head` for the response headers. */
-  start(ep: Endpoint, req: { method: 'GET' | 'HEAD'; path: string; headers: Record<string, string | string[]> }): OriginExchange {
+  start(ep: Endpoint, req: { method: 'GET' | 'HEAD'; path: string; headers: HeaderList }): OriginExchange {
     const ex = new OriginExchange();
+    (ex as any).__ts = performance.now();
     try {
       this.#agent.dispatch({ origin: `http://${formatHostPort(ep.host, ep.port)}`, path: req.path, method: req.method, headers: req.headers }, ex);
     } catch (err) {

@@ -14,6 +14,8 @@ export interface Route {
   path: string;
   /** Path and query exactly as the client sent them: what the origin is asked for. */
   target: string;
+  /** The query as sent (without `?`). */
+  rawQuery: string;
   query: URLSearchParams;
   /** Session id of a playlist/segment request, when the query carries one. */
   spbhid: string | undefined;
@@ -65,28 +67,67 @@ function kindOf(path: string, spbhid: string | undefined): RouteKind {
   return 'static';
 }
 
+/** The first value of `name` in a raw query, exactly as URLSearchParams would give it. */
+function firstParam(rawQuery: string, name: string): string | null {
+  // Escapes and `+` need URLSearchParams' decoding; a plain query is read directly (hot path).
+  if (rawQuery.includes('%') || rawQuery.includes('+')) return new URLSearchParams(rawQuery).get(name);
+  let from = 0;
+  while (from <= rawQuery.length) {
+    let amp = rawQuery.indexOf('&', from);
+    if (amp < 0) amp = rawQuery.length;
+    const eq = rawQuery.indexOf('=', from);
+    const nameEnd = eq >= 0 && eq < amp ? eq : amp;
+    if (nameEnd - from === name.length && rawQuery.startsWith(name, from)) return nameEnd === amp ? '' : rawQuery.slice(eq + 1, amp);
+    from = amp + 1;
+  }
+  return null;
+}
+
+/** A routed request; the parsed query is built only when a caller needs it. */
+class RoutedRequest implements Route {
+  readonly ok = true;
+  #query: URLSearchParams | undefined;
+
+  constructor(
+    readonly kind: RouteKind,
+    readonly path: string,
+    readonly target: string,
+    readonly rawQuery: string,
+    readonly spbhid: string | undefined,
+  ) {}
+
+  get query(): URLSearchParams {
+    this.#query ??= new URLSearchParams(this.rawQuery);
+    return this.#query;
+  }
+}
+
 /**
  * Classifies a request target. Paths with `//`, `.` or `..` segments get a redirect to the
  * cleaned path, as the Go proxy's router does; malformed escapes and NULs are refused.
  */
 export function route(target: string): RouteResult {
   if (target.length > MAX_TARGET_LENGTH) return { ok: false, reason: 'request target too long' };
-  if (!target.startsWith('/')) return { ok: false, reason: 'request target must be a path' };
+  if (target.charCodeAt(0) !== 0x2f) return { ok: false, reason: 'request target must be a path' };
   const q = target.indexOf('?');
   const rawPath = q >= 0 ? target.slice(0, q) : target;
   const rawQuery = q >= 0 ? target.slice(q + 1) : '';
-  let path: string;
-  try {
-    path = decodeURIComponent(rawPath);
-  } catch {
-    return { ok: false, reason: 'malformed percent-encoding in path' };
+  let path = rawPath;
+  if (rawPath.includes('%')) {
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      return { ok: false, reason: 'malformed percent-encoding in path' };
+    }
   }
   if (path.includes('\0')) return { ok: false, reason: 'NUL in path' };
-  const cleaned = cleanPath(path);
-  if (cleaned !== path) return { ok: false, redirect: encodePath(cleaned) + (q >= 0 ? `?${rawQuery}` : '') };
-  const query = new URLSearchParams(rawQuery);
-  const id = query.get(SPBHID) || undefined;
-  return { ok: true, kind: kindOf(path, id), path, target, query, spbhid: id };
+  // Only a path with `//` or a dot segment can differ from its cleaned form.
+  if (path.includes('//') || path.includes('/.')) {
+    const cleaned = cleanPath(path);
+    if (cleaned !== path) return { ok: false, redirect: encodePath(cleaned) + (q >= 0 ? `?${rawQuery}` : '') };
+  }
+  const id = firstParam(rawQuery, SPBHID) || undefined;
+  return new RoutedRequest(kindOf(path, id), path, target, rawQuery, id);
 }
 
 /** Whether a session id has a shape the registry could have minted (cheap pre-check). */

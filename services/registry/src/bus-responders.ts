@@ -1,15 +1,18 @@
-import { NO_ORIGIN, SESSION_DTO_VERSION, type Balancer, type HlsSession } from '@srs-proxy/balancer';
+import { ProxyTracerProvider, trace } from '@opentelemetry/api';
+import { mappingVerdict, NO_ORIGIN, SESSION_DTO_VERSION, type Balancer, type HlsSession, type OriginRecord, type PickOptions } from '@srs-proxy/balancer';
 import {
   subjects, REGISTRY_QUEUE, MESSAGE_VERSION, BAD_MESSAGE,
   type BusTransport, type Headers, type Subscription, type RequestHandler,
   type PickReply, type Ack, type HlsReply, type RtcReply, type ListOriginsReply, type ListStreamsReply, type StreamPickedEvent,
+  type StreamOriginFailedEvent,
 } from '@srs-proxy/bus';
-import { errorCode, injectTraceHeaders, newCid, RateLimitedLog, withExtractedContext, withSpan, type Logger } from '@srs-proxy/runtime';
+import { errorCode, injectTraceHeaders, newCid, RateLimitedLog, withExtractedContext, withSpan, type Logger, type Span } from '@srs-proxy/runtime';
 import {
   parsePickRequest, parseReportFailureRequest, parseHlsLoadOrStoreRequest, parseHlsLoadRequest,
   parseRtcStoreRequest, parseRtcLoadRequest, parseListOriginsRequest, parseListStreamsRequest, DEFAULT_LIST_LIMIT,
 } from './bus-requests.ts';
 import type { PickResult, RegistryMetrics } from './registry-metrics.ts';
+import { PickCache } from './pick-cache.ts';
 
 export interface RespondersDeps {
   logger: Logger;
@@ -17,20 +20,58 @@ export interface RespondersDeps {
   bus: BusTransport;
   metrics: RegistryMetrics;
   now: () => number;
+  /** `PROXY_ORIGIN_SERVER_TTL`: liveness of an origin answered from the pick cache. */
+  originTtlMs: number;
+}
+
+/** Tracer name runtime's `tracer()` uses; only asked whether an SDK would serve it. */
+const TRACER_NAME = 'srs-proxy';
+
+/**
+ * Whether a request has to run inside a span and an async trace context: the caller sent a trace
+ * context (carry it into the events we publish), or this process exports spans. Otherwise the
+ * spans would be no-ops, and entering a context would only switch on Node's promise hooks
+ * (AsyncLocalStorage) for every promise of the process.
+ */
+export function wantsTraceContext(headers: Headers): boolean {
+  if (headers.traceparent !== undefined) return true;
+  const provider = trace.getTracerProvider();
+  // Another API copy's provider: assume an SDK is there.
+  if (!(provider instanceof ProxyTracerProvider)) return true;
+  return provider.getDelegateTracer(TRACER_NAME) !== undefined;
+}
+
+/** Runs `fn` in the caller's trace context and a span when wantsTraceContext, else directly. */
+function maybeTraced<T>(headers: Headers, name: string, attrs: () => Record<string, string>, fn: (span: Span | undefined) => Promise<T>): Promise<T> {
+  if (!wantsTraceContext(headers)) return fn(undefined);
+  return withExtractedContext(headers, () => withSpan(name, attrs(), fn));
 }
 
 /**
  * Answers every registry request subject with the balancer. Each subject is served in the queue
  * group REGISTRY_QUEUE, so registry replicas split the requests. The caller's trace context
- * (headers) is restored around each handler; picks get their own span. A bad message is a
- * BadMessageError reply; no handler error escapes to the transport other than as a reply.
+ * (headers) is restored around each handler, which runs in its own span, whenever tracing is in
+ * use (wantsTraceContext). A bad message is a BadMessageError reply; no handler error escapes to
+ * the transport other than as a reply.
+ *
+ * With a shared store (Redis), repeat picks are answered from a PickCache for at most
+ * PICK_CACHE_TTL_MS, re-validated on every hit; failure reports and `stream picked` events (from
+ * any replica) invalidate it, so a failover is seen at once by every replica on one NATS server.
  */
 export function serveRegistryRequests(deps: RespondersDeps): Subscription[] {
   const { balancer, bus, metrics, now } = deps;
   const errLog = new RateLimitedLog(deps.logger);
+  // The memory balancer answers from memory already; a cache only pays off in front of a store.
+  const cache = balancer.kind === 'redis' ? new PickCache() : undefined;
+
+  const reply = (o: OriginRecord, fresh: boolean): PickReply => {
+    // Edges only dial endpoints: leave the (often kilobytes of) heartbeat summaries out of the reply.
+    const { summaries: _summaries, ...origin } = o;
+    return { v: MESSAGE_VERSION, origin, fresh };
+  };
 
   const traced = (name: string, handler: (data: unknown) => Promise<unknown>): RequestHandler =>
-    (data, headers) => withExtractedContext(headers, () => withSpan(name, { 'messaging.system': bus.kind }, async () => {
+    (data, headers) => maybeTraced(headers, name, () => ({ 'messaging.system': bus.kind }), async () => {
       try {
         return await handler(data);
       } catch (err) {
@@ -38,7 +79,7 @@ export function serveRegistryRequests(deps: RespondersDeps): Subscription[] {
         if (code !== NO_ORIGIN && code !== BAD_MESSAGE) errLog.warn({ err, subject: name }, `registry request failed: ${String(err)}`);
         throw err;
       }
-    }));
+    });
 
   const pick = async (data: unknown, headers: Headers): Promise<PickReply> => {
     const started = performance.now();
@@ -51,25 +92,38 @@ export function serveRegistryRequests(deps: RespondersDeps): Subscription[] {
         result = 'bad_request';
         throw err;
       }
-      return await withExtractedContext(headers, () => withSpan('registry.pick', { 'srsp.stream_url': req.stream_url, 'srsp.protocol': req.protocol ?? '' }, async (span) => {
+      const opts: PickOptions = {};
+      if (req.protocol !== undefined) opts.protocol = req.protocol;
+      if (req.avoid !== undefined) opts.avoid = req.avoid;
+      return await maybeTraced(headers, 'registry.pick', () => ({ 'srsp.stream_url': req.stream_url, 'srsp.protocol': req.protocol ?? '' }), async (span) => {
         try {
-          const r = await balancer.pick(req.stream_url, { protocol: req.protocol, avoid: req.avoid });
+          if (cache !== undefined) {
+            const t = now();
+            const hit = cache.lookup(req.stream_url, t);
+            if (hit !== undefined && mappingVerdict(hit, { now: t, originTtlMs: deps.originTtlMs, protocol: opts.protocol, avoid: opts.avoid, failedForStream: false }) === 'keep') {
+              result = 'sticky';
+              metrics.pickCacheHits.inc();
+              span?.setAttributes({ 'srsp.origin': hit.id, 'srsp.pick': result, 'srsp.cached': true });
+              return reply(hit, false);
+            }
+          }
+          const stamp = cache?.stamp() ?? 0;
+          const r = await balancer.pick(req.stream_url, opts);
+          cache?.remember(req.stream_url, r.origin, stamp, now(), r.fresh);
           result = r.fresh ? (r.replaced ? 'failover' : 'fresh') : 'sticky';
-          span.setAttributes({ 'srsp.origin': r.origin.id, 'srsp.pick': result });
+          span?.setAttributes({ 'srsp.origin': r.origin.id, 'srsp.pick': result });
           if (r.fresh) {
             const event: StreamPickedEvent = { v: MESSAGE_VERSION, stream_url: req.stream_url, origin_id: r.origin.id, at: now() };
             if (r.replaced) event.replaced = r.replaced;
-            bus.publish(subjects.streamPicked, event, injectTraceHeaders({}));
+            bus.publish(subjects.streamPicked, event, span ? injectTraceHeaders({}) : undefined);
           }
-          // Edges only dial endpoints: leave the (often kilobytes of) heartbeat summaries out of the reply.
-          const { summaries: _summaries, ...origin } = r.origin;
-          return { v: MESSAGE_VERSION, origin, fresh: r.fresh };
+          return reply(r.origin, r.fresh);
         } catch (err) {
           result = errorCode(err) === NO_ORIGIN ? 'no_origin' : 'error';
           if (result === 'error') errLog.warn({ err, stream: req.stream_url }, `pick failed: ${String(err)}`);
           throw err;
         }
-      }));
+      });
     } finally {
       metrics.picks.inc({ result });
       metrics.pickSeconds.observe((performance.now() - started) / 1000);
@@ -82,6 +136,11 @@ export function serveRegistryRequests(deps: RespondersDeps): Subscription[] {
       const req = parseReportFailureRequest(data);
       deps.logger.warn({ origin: req.origin_id, stream: req.stream_url, reason: req.reason }, 'edge reported origin failure');
       await balancer.reportFailure(req.origin_id, req.stream_url);
+      cache?.invalidate(req.stream_url, now());
+      // Published before the reply: on one NATS server every replica sees it before a pick the
+      // reporting edge sends next, and drops its cached answer.
+      const event: StreamOriginFailedEvent = { v: MESSAGE_VERSION, stream_url: req.stream_url, origin_id: req.origin_id, reason: req.reason, at: now() };
+      bus.publish(subjects.streamOriginFailed, event, injectTraceHeaders({}));
       return { v: MESSAGE_VERSION };
     }),
     [subjects.hlsLoadOrStore]: traced('registry.hls.load-or-store', async (data): Promise<HlsReply> => {
@@ -112,5 +171,19 @@ export function serveRegistryRequests(deps: RespondersDeps): Subscription[] {
     }),
   };
 
-  return Object.entries(handlers).map(([subject, handler]) => bus.serve(subject, handler, { queue: REGISTRY_QUEUE }));
+  const subs = Object.entries(handlers).map(([subject, handler]) => bus.serve(subject, handler, { queue: REGISTRY_QUEUE }));
+  if (cache !== undefined) {
+    // Every replica hears every event (no queue group). Events are parsed defensively: any
+    // malformed one just drops nothing.
+    subs.push(bus.subscribe(subjects.streamPicked, (data) => {
+      const e = data as Partial<StreamPickedEvent> | null;
+      if (typeof e?.stream_url === 'string' && typeof e.origin_id === 'string') cache.invalidate(e.stream_url, now(), e.origin_id);
+    }));
+    subs.push(bus.subscribe(subjects.streamOriginFailed, (data) => {
+      const e = data as Partial<StreamOriginFailedEvent> | null;
+      if (typeof e?.stream_url === 'string') cache.invalidate(e.stream_url, now());
+    }));
+    subs.push({ unsubscribe: () => cache.clear() });
+  }
+  return subs;
 }

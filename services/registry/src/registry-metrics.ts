@@ -8,6 +8,7 @@ export interface RegistryMetrics {
   registrations: Counter<'result'>;
   picks: Counter<'result'>;
   pickSeconds: Histogram<string>;
+  pickCacheHits: Counter<string>;
   originsAlive: Gauge<string>;
 }
 
@@ -30,6 +31,11 @@ export function registryMetrics(registry: Registry, countAlive: () => Promise<nu
       help: 'Time the registry spends answering one pick (balancer work only, not the bus).',
       // Sub-millisecond for memory, about one Redis round trip for redis.
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25],
+      registers: [registry],
+    })),
+    pickCacheHits: metric(registry, 'srsp_registry_pick_cache_hits_total', () => new Counter({
+      name: 'srsp_registry_pick_cache_hits_total',
+      help: 'Sticky picks answered from the registry pick cache without a store round trip (also counted as sticky in srsp_registry_picks_total).',
       registers: [registry],
     })),
     originsAlive: metric(registry, 'srsp_registry_origins_alive', () => new Gauge({

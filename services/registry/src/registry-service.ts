@@ -73,7 +73,7 @@ export class RegistryService {
     this.started = true;
     try {
       if (this.config.defaultBackendEnabled) await this.startDefaultBackend();
-      this.subs = serveRegistryRequests({ logger: this.log, balancer: this.deps.balancer, bus: this.deps.bus, metrics: this.metrics, now: this.now });
+      this.subs = serveRegistryRequests({ logger: this.log, balancer: this.deps.balancer, bus: this.deps.bus, metrics: this.metrics, now: this.now, originTtlMs: this.config.originTtlMs });
       // A round trip after subscribing: once start() resolves, the bus routes requests to us.
       await this.deps.bus.ping().catch((err: unknown) => this.log.warn({ err }, 'bus not reachable yet; responders are restored on reconnect'));
       this.sweepTimer = setInterval(() => void this.sweep(), this.timers.sweepIntervalMs);

@@ -225,7 +225,9 @@ export class UdpRelay implements SessionHost {
     }
     const pending = this.lookups.get(username);
     if (pending !== undefined) {
-      // A retransmit while the registry answers: the newest datagram is replayed instead.
+      // A retransmit while the registry answers: the newest datagram is replayed instead of
+      // the one it supersedes.
+      this.counters.drops[DropReason.LOOKUP_BUSY]!++;
       pending.msg = msg;
       pending.address = address;
       pending.port = port;
@@ -250,7 +252,11 @@ export class UdpRelay implements SessionHost {
         // Cached like a locally signalled session, so the replay (and a re-open after an idle
         // close) needs no second lookup.
         this.known.set(username, record, this.now());
-        this.onStun(entry.msg, entry.address, entry.port);
+        try {
+          this.onStun(entry.msg, entry.address, entry.port);
+        } catch (err) {
+          this.deps.logger.error({ err }, 'WebRTC datagram replay failed');
+        }
       },
       (err: unknown) => {
         this.lookups.delete(username);

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { Writable } from 'node:stream';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createBalancer, SESSION_DTO_VERSION, type Balancer, type RtcSession } from '@srs-proxy/balancer';
@@ -93,6 +94,8 @@ export interface Peer {
 export async function udpPeer(onMessage?: (msg: Buffer, port: number, peer: Peer) => void, host = '127.0.0.1'): Promise<Peer> {
   const socket = createSocket('udp4');
   await new Promise<void>((r) => socket.bind(0, host, () => r()));
+  // A test that fails before closing its peers must not keep the test process alive.
+  socket.unref();
   const waiters: Array<(m: { msg: Buffer; port: number }) => void> = [];
   const queue: Array<{ msg: Buffer; port: number }> = [];
   const peer: Peer = {
@@ -134,9 +137,25 @@ export async function udpPeer(onMessage?: (msg: Buffer, port: number, peer: Peer
   return peer;
 }
 
-/** Number of UDP sockets this process holds (libuv handles). */
+/** Number of UDP sockets this process holds, from /proc (ref'd or not). */
 export function udpHandles(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      /* fd closed meanwhile */
+    }
+  }
+  let n = 0;
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const inode = line.trim().split(/\s+/)[9];
+      if (inode !== undefined && inodes.has(inode)) n++;
+    }
+  }
+  return n;
 }
 
 /** A gc() callable without starting node with --expose-gc. */

@@ -122,6 +122,7 @@ test('with no registry reachable the datagram is dropped (counted); once one ans
 
 test('10,000 Binding requests with distinct unknown usernames: bounded lookups, bounded logs, still serving', async () => {
   const client = await udpPeer();
+  const origin = await udpPeer();
   let inFlight = 0;
   let maxInFlight = 0;
   const real = cluster.client.rtcLoad.bind(cluster.client);
@@ -134,26 +135,34 @@ test('10,000 Binding requests with distinct unknown usernames: bounded lookups, 
     }
   };
   const logsBefore = e.logs.matching(/dropped WebRTC datagram/).length;
+  const c = e.edge.relay.counters;
+  const seen0 = c.clientDatagrams;
+  const drops0 = c.drops[DropReason.UNKNOWN_UFRAG]! + c.drops[DropReason.LOOKUP_BUSY]!;
   try {
     for (let i = 0; i < 10_000; i += 100) {
       await Promise.all(Array.from({ length: 100 }, (_, k) => client.send(stunMessage({ username: `u${i + k}:flood` }), e.edge.port)));
-      await sleep(1);
+      // Flow control: sender and edge share this thread; let the edge drain its socket.
+      const deadline = Date.now() + 1_000;
+      while (c.clientDatagrams - seen0 < i - 100 && Date.now() < deadline) await sleep(1);
     }
-    await sleep(200);
+    await sleep(300);
+    const seen = c.clientDatagrams - seen0;
+    const dropped = c.drops[DropReason.UNKNOWN_UFRAG]! + c.drops[DropReason.LOOKUP_BUSY]! - drops0;
+    // The kernel may drop some of a 10k burst on a loaded machine; half is still a flood, and the
+    // bounds below must hold for every datagram the edge did see.
+    assert.ok(seen >= 5_000, `edge saw ${seen}`);
+    assert.equal(dropped, seen, 'every one dropped as unknown or lookup-busy');
     assert.ok(maxInFlight <= MAX_INFLIGHT_LOOKUPS, `${maxInFlight} lookups in flight`);
     assert.ok(e.edge.relay.sizes().unknown <= MAX_UNKNOWN_UFRAGS);
     assert.equal(e.edge.relay.sizes().lookups, 0);
     assert.ok(e.logs.matching(/dropped WebRTC datagram/).length - logsBefore <= 20, 'rate-limited warnings');
-    const drops = e.edge.relay.counters.drops;
-    assert.ok(drops[DropReason.UNKNOWN_UFRAG]! + drops[DropReason.LOOKUP_BUSY]! >= 9_000);
+    // A real session still opens right after the flood.
+    e.edge.relay.remember(rtcSession('after:flood', origin.port));
+    await client.send(stunMessage({ username: 'after:flood' }), e.edge.port);
+    await origin.next();
   } finally {
     cluster.client.rtcLoad = real;
+    await client.close();
+    await origin.close();
   }
-  // A real session still opens right after the flood.
-  const origin = await udpPeer();
-  e.edge.relay.remember(rtcSession('after:flood', origin.port));
-  await client.send(stunMessage({ username: 'after:flood' }), e.edge.port);
-  await origin.next();
-  await client.close();
-  await origin.close();
 });
