@@ -86,6 +86,11 @@ test('WHIP publisher → proxy → origin, WHEP player ← proxy ← origin, DEL
   await waitFor(() => originSession.closed, { timeoutMs: 5_000, what: 'origin session closed' });
   assert.ok(origin.requests.some((r) => r.method === 'DELETE' && !r.url.includes('srsp_')), 'origin saw its own URL');
   assert.ok(proxy.proc.output().includes('Got WebRTC WHIP from'));
+  // …and the proxy released the publisher's relay session at once, not at the idle timeout.
+  await waitFor(async () => /srsp_rtc_sessions\{[^}]*\} 1\b/.test(await (await fetch(`http://127.0.0.1:${proxy.ports.ops}/metrics`)).text()), {
+    timeoutMs: 3_000,
+    what: 'relay session closed by DELETE',
+  });
 });
 
 test('legacy /rtc/v1/play/ JSON API: an SRS JS SDK player receives RTP through the proxy', async () => {

@@ -52,7 +52,7 @@ interface SignallingDeps {
   registry: RegistryClient;
   metrics: RtcMetrics;
   /** The local relay: sessions signalled here are relayed without a registry lookup. */
-  relay: { remember(session: RtcSession): void };
+  relay: { remember(session: RtcSession): void; end(ufrag: string, reason: string): boolean };
 }
 
 type Api = 'whip' | 'whep' | 'publish' | 'play' | 'resource' | 'versions' | 'redirect' | 'other';
@@ -187,7 +187,7 @@ export class RtcSignalling {
       const location = firstHeader(res.headers.location);
       let proxied: string | undefined;
       if (location !== undefined) {
-        proxied = proxyLocation(location, { originBase: `http://${formatHostPort(api.host, api.port)}`, kind, originId: origin.id });
+        proxied = proxyLocation(location, { originBase: `http://${formatHostPort(api.host, api.port)}`, kind, originId: origin.id, session: session.ufrag });
         if (proxied === undefined) log.warn({ location }, 'origin sent an unparsable Location; dropped');
       }
       const reply = passReply({ ...res, body: Buffer.from(answer.sdp) }, proxied);
@@ -260,6 +260,11 @@ export class RtcSignalling {
     const api = apiEndpointOf(origin);
     const res = await this.origins.send(api, req.method!, target.path, this.originHeaders(req, undefined), body);
     this.deps.logger.info({ method: req.method, origin: origin.id, status: res.status }, `WebRTC ${req.method} passed to origin`);
+    // The origin ended the session: release its relay socket now rather than at the idle timeout.
+    // (Only on this replica; another replica relaying it still closes it when it goes idle.)
+    if (req.method === 'DELETE' && res.status >= 200 && res.status <= 299 && target.session !== undefined) {
+      this.deps.relay.end(target.session, 'WHIP/WHEP DELETE');
+    }
     return passReply(res, undefined);
   }
 

@@ -155,6 +155,14 @@ export class UdpRelay implements SessionHost {
     return this.sessions.get(ufrag);
   }
 
+  /** Ends a relayed session now (its WHIP/WHEP resource was deleted); false if none is open here. */
+  end(ufrag: string, reason: string): boolean {
+    const s = this.sessions.get(ufrag);
+    if (s === undefined) return false;
+    s.close(reason);
+    return true;
+  }
+
   private readonly onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
     const c = this.counters;
     c.clientDatagrams++;

@@ -11,6 +11,8 @@ import { RtcRequestError } from './errors.ts';
 export const ORIGIN_PARAM = 'srsp_origin';
 /** Query parameter carrying an origin resource path that is not under /rtc/v1/whip|whep/. */
 export const RESOURCE_PARAM = 'srsp_resource';
+/** Query parameter naming the relayed session (STUN username), so a DELETE also ends the relay. */
+export const SESSION_PARAM = 'srsp_session';
 
 export type RtcKind = 'whip' | 'whep';
 
@@ -26,7 +28,7 @@ function underRtcPrefix(path: string): boolean {
  * A Location naming another host than the origin's API is returned unchanged: the resource lives
  * elsewhere and the client must reach it directly.
  */
-export function proxyLocation(originLocation: string, opts: { originBase: string; kind: RtcKind; originId: string }): string | undefined {
+export function proxyLocation(originLocation: string, opts: { originBase: string; kind: RtcKind; originId: string; session?: string }): string | undefined {
   let url: URL;
   let base: URL;
   try {
@@ -36,7 +38,8 @@ export function proxyLocation(originLocation: string, opts: { originBase: string
     return undefined;
   }
   if (url.host !== base.host || url.protocol !== base.protocol) return originLocation;
-  const origin = `${ORIGIN_PARAM}=${encodeURIComponent(opts.originId)}`;
+  let origin = `${ORIGIN_PARAM}=${encodeURIComponent(opts.originId)}`;
+  if (opts.session !== undefined) origin += `&${SESSION_PARAM}=${encodeURIComponent(opts.session)}`;
   if (underRtcPrefix(url.pathname)) {
     return `${url.pathname}${url.search}${url.search ? '&' : '?'}${origin}`;
   }
@@ -48,6 +51,8 @@ export interface ResourceTarget {
   originId: string | undefined;
   /** Path and query to request on the origin's API. */
   path: string;
+  /** The relayed session the resource belongs to, when the proxy issued the URL. */
+  session?: string;
 }
 
 /**
@@ -58,13 +63,14 @@ export interface ResourceTarget {
 export function resolveResource(pathname: string, rawQuery: string): ResourceTarget {
   let originId: string | undefined;
   let resource: string | undefined;
+  let session: string | undefined;
   const kept: string[] = [];
   for (const part of rawQuery.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
     const key = eq < 0 ? part : part.slice(0, eq);
     const value = eq < 0 ? '' : part.slice(eq + 1);
-    if (key === ORIGIN_PARAM || key === RESOURCE_PARAM) {
+    if (key === ORIGIN_PARAM || key === RESOURCE_PARAM || key === SESSION_PARAM) {
       let decoded: string;
       try {
         decoded = decodeURIComponent(value.replace(/\+/g, ' '));
@@ -72,6 +78,7 @@ export function resolveResource(pathname: string, rawQuery: string): ResourceTar
         throw new RtcRequestError(`invalid ${key} parameter`);
       }
       if (key === ORIGIN_PARAM) originId = decoded;
+      else if (key === SESSION_PARAM) session = decoded;
       else resource = decoded;
     } else {
       kept.push(part);
@@ -85,7 +92,11 @@ export function resolveResource(pathname: string, rawQuery: string): ResourceTar
     if (pathOnly.split('/').some((seg) => seg === '.' || seg === '..' || /^%2e/i.test(seg)) || /^\/api(\/|$)/.test(pathOnly)) {
       throw new RtcRequestError('resource path not allowed', 403);
     }
-    return { originId, path: resource };
+    return withSession({ originId, path: resource }, session);
   }
-  return { originId, path: kept.length > 0 ? `${pathname}?${kept.join('&')}` : pathname };
+  return withSession({ originId, path: kept.length > 0 ? `${pathname}?${kept.join('&')}` : pathname }, session);
+}
+
+function withSession(target: ResourceTarget, session: string | undefined): ResourceTarget {
+  return session === undefined ? target : { ...target, session };
 }

@@ -69,7 +69,7 @@ test('a Location outside /rtc/v1/ comes back through srsp_resource; /api/ paths 
     await res.body.text();
     assert.equal(res.statusCode, 201);
     const location = String(res.headers.location);
-    assert.match(location, /^\/rtc\/v1\/whip\/\?srsp_origin=(one|two)-svc-1&srsp_resource=%2Fwhip%2Fres%2F42%3Fk%3Dv$/);
+    assert.match(location, /^\/rtc\/v1\/whip\/\?srsp_origin=(one|two)-svc-1&srsp_session=[^&]+&srsp_resource=%2Fwhip%2Fres%2F42%3Fk%3Dv$/);
     const del = await request(api(location), { method: 'DELETE' });
     assert.equal(await del.body.text(), 'deleted /whip/res/42?k=v');
     const evil = await request(api(`/rtc/v1/whip/?srsp_origin=one-svc-1&srsp_resource=${encodeURIComponent('/api/v1/clients/1')}`), { method: 'DELETE' });

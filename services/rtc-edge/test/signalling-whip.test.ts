@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { startRegistry, startEdge, type Cluster, type TestEdge } from './harness.ts';
 import { startScriptedOrigin, offerSdp, SRS_ANSWER_UFRAG, type ScriptedOrigin } from './scripted-origin.ts';
-import { ORIGIN_PARAM } from '../src/whip-location.ts';
+import { ORIGIN_PARAM, SESSION_PARAM } from '../src/whip-location.ts';
 
 let cluster: Cluster;
 let e: TestEdge;
@@ -37,7 +37,7 @@ for (const kind of ['whip', 'whep'] as const) {
     assert.equal(res.headers.server, 'SRS/6.0.156(Hang)', 'other origin headers are forwarded');
     const location = String(res.headers.location);
     assert.ok(location.startsWith(`/rtc/v1/${kind}/?action=delete&token=t0k3n&app=live&stream=${kind}s&session=`), location);
-    assert.ok(location.endsWith(`&${ORIGIN_PARAM}=srs1-svc-1`), location);
+    assert.match(location, new RegExp(`&${ORIGIN_PARAM}=srs1-svc-1&${SESSION_PARAM}=[^&]+%3A[^&]+$`), location);
 
     // What the origin saw: same method, path and raw query; the offer bytes; client auth forwarded.
     const seen = origin.requests.at(-1)!;
