@@ -76,6 +76,8 @@ interface Result extends Latencies {
   /** Process name → CPU µs and read/write syscalls per answered or failed pick, and share of one core over the window. */
   cpu: Map<string, { perPick: number; util: number; syscalls: number }>;
   loopDelayP99: number;
+  /** Share of picks the registry answered from its pick cache (cluster), from its /metrics. */
+  cacheHits: number | undefined;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -97,7 +99,7 @@ function nextStream(i: number): string {
 const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
 /** Open-loop run: pick i is due at start + i/rate; latency is measured from its actual send. */
-async function run(client: RegistryClient, mode: string, rate: number, seconds: number, procs: Proc[]): Promise<Result> {
+async function run(client: RegistryClient, mode: string, rate: number, seconds: number, procs: Proc[], cacheHits?: () => Promise<number>): Promise<Result> {
   await settle();
   const total = Math.round(rate * seconds);
   const fresh: number[] = [];
@@ -106,6 +108,7 @@ async function run(client: RegistryClient, mode: string, rate: number, seconds: 
   let sent = 0;
   const pending: Promise<void>[] = [];
   const loop = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  const hits0 = await cacheHits?.();
   const cpu0 = procs.map((p) => cpuMicros(p.pid));
   const sys0 = procs.map((p) => syscalls(p.pid));
   loop.enable();
@@ -139,6 +142,7 @@ async function run(client: RegistryClient, mode: string, rate: number, seconds: 
     mode, rate, sent, achieved: Math.round(sent / sendSeconds), errors,
     ...summary([...fresh, ...repeat]), newStream: summary(fresh), repeat: summary(repeat),
     cpu, loopDelayP99: loop.percentile(99) / 1e6,
+    cacheHits: hits0 === undefined ? undefined : ((await cacheHits!()) - hits0) / total,
   };
 }
 
@@ -154,7 +158,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REGISTRY_READY_TIMEOUT_MS = 30_000;
 
 /** The production registry entry (`srs-proxy registry`: Redis balancer, NATS bus), optionally CPU-profiled. */
-async function spawnRegistry(redisPort: number, natsUrl: string): Promise<{ systemPort: number; proc: Spawned; stop(): Promise<unknown> }> {
+async function spawnRegistry(redisPort: number, natsUrl: string): Promise<{ systemPort: number; proc: Spawned; cacheHits(): Promise<number>; stop(): Promise<unknown> }> {
   const systemPort = await freeTcpPort();
   const opsPort = await freeTcpPort();
   // --cpu-prof is not allowed in NODE_OPTIONS: pass it on the command line. Written at exit, one file per thread (tsx's loader has its own).
@@ -182,7 +186,15 @@ async function spawnRegistry(redisPort: number, natsUrl: string): Promise<{ syst
     await proc.stop('SIGKILL');
     throw err;
   }
-  return { systemPort, proc, stop: () => proc.stop() };
+  return {
+    systemPort,
+    proc,
+    async cacheHits() {
+      const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+      return Number(/^srsp_registry_pick_cache_hits_total(?:\{[^}]*\})? (\d+)$/m.exec(text)?.[1] ?? 0);
+    },
+    stop: () => proc.stop(),
+  };
 }
 
 const self: Proc = { name: 'bench client', pid: process.pid };
@@ -232,7 +244,7 @@ async function cluster(): Promise<Result[]> {
     const client = new BusRegistryClient(bus, PICK_TIMEOUT_MS);
     await warmup(client);
     const out: Result[] = [];
-    for (const rate of RATES) out.push(await run(client, 'cluster', rate, DURATION_S, procs));
+    for (const rate of RATES) out.push(await run(client, 'cluster', rate, DURATION_S, procs, () => registry.cacheHits()));
     return out;
   } finally {
     await bus.close();
@@ -252,10 +264,10 @@ if (session) await stopClientProfile(session, `${PROF_DIR}/bench-client.cpuprofi
 const fmt = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(3) : '-');
 const modeName = (m: string) => (m === 'standalone' ? 'standalone (inproc + memory)' : 'cluster (NATS + registry + Redis)');
 console.log(`pick latency, open loop, ${DURATION_S} s per row, 1 in ${NEW_STREAM_EVERY} picks a new stream, ${ORIGINS} origins (ms)`);
-console.log('| mode | offered/s | achieved/s | picks | errors | p50 | p90 | p99 | max | new p99 | repeat p99 | client loop delay p99 |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| mode | offered/s | achieved/s | picks | errors | p50 | p90 | p99 | max | new p99 | repeat p99 | client loop delay p99 | registry cache hits |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
-  console.log(`| ${modeName(r.mode)} | ${r.rate} | ${r.achieved} | ${r.sent} | ${r.errors} | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.newStream.p99)} | ${fmt(r.repeat.p99)} | ${fmt(r.loopDelayP99)} |`);
+  console.log(`| ${modeName(r.mode)} | ${r.rate} | ${r.achieved} | ${r.sent} | ${r.errors} | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.newStream.p99)} | ${fmt(r.repeat.p99)} | ${fmt(r.loopDelayP99)} | ${r.cacheHits === undefined ? '-' : `${(r.cacheHits * 100).toFixed(0)}%`} |`);
 }
 
 const names = ['bench client', 'registry', 'nats-server', 'redis-server'];

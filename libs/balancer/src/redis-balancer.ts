@@ -128,12 +128,11 @@ const parseMapping = (raw: string | null | undefined) => parseJson<StreamMapping
  * | `rtc:<ufrag>` | RtcSession JSON | RTC TTL, refreshed on lookup |
  *
  * A heartbeat costs one script of SET + ZADD + ZADD + PEXPIRE (+ ZCARD for a new origin): O(log n),
- * no list rewrite. A pick is
- * one script round trip: a sticky read, or a first pick that chooses from the protocol index and
- * stores the mapping atomically (see PICK). Origin records written by an older version (no index
- * entry yet) are still found: when the index has no candidate but alive origins exist, the pick
- * falls back to reading records and a compare-and-set (one heartbeat interval, until they
- * re-register).
+ * no list rewrite. A pick is one script round trip: a sticky read, or a first pick that chooses
+ * from the protocol index and stores the mapping atomically (see PICK). Origins registered by an
+ * older version (no index entry yet) are still found: when the index has no candidate but alive
+ * origins exist, the pick falls back to reading records and a compare-and-set, until they
+ * heartbeat again.
  */
 export class RedisBalancer implements Balancer {
   readonly kind = 'redis' as const;

@@ -9,7 +9,7 @@ import {
 import { errorCode, injectTraceHeaders, newCid, RateLimitedLog, withExtractedContext, withSpan, type Logger, type Span } from '@srs-proxy/runtime';
 import {
   parsePickRequest, parseReportFailureRequest, parseHlsLoadOrStoreRequest, parseHlsLoadRequest,
-  parseRtcStoreRequest, parseRtcLoadRequest, parseListOriginsRequest, parseListStreamsRequest, DEFAULT_LIST_LIMIT,
+  parseRtcStoreRequest, parseRtcLoadRequest, parseListOriginsRequest, parseListStreamsRequest, DEFAULT_LIST_LIMIT, MAX_STREAM_URL_LENGTH,
 } from './bus-requests.ts';
 import type { PickResult, RegistryMetrics } from './registry-metrics.ts';
 import { PickCache } from './pick-cache.ts';
@@ -173,15 +173,21 @@ export function serveRegistryRequests(deps: RespondersDeps): Subscription[] {
 
   const subs = Object.entries(handlers).map(([subject, handler]) => bus.serve(subject, handler, { queue: REGISTRY_QUEUE }));
   if (cache !== undefined) {
-    // Every replica hears every event (no queue group). Events are parsed defensively: any
-    // malformed one just drops nothing.
+    // Every replica hears every event (no queue group). Events are checked like requests: a
+    // malformed one invalidates nothing, and URLs are bounded as in picks (bounded cache memory).
+    const streamOf = (e: { stream_url?: unknown } | null): string | undefined =>
+      typeof e?.stream_url === 'string' && e.stream_url.length <= MAX_STREAM_URL_LENGTH ? e.stream_url : undefined;
     subs.push(bus.subscribe(subjects.streamPicked, (data) => {
       const e = data as Partial<StreamPickedEvent> | null;
-      if (typeof e?.stream_url === 'string' && typeof e.origin_id === 'string') cache.invalidate(e.stream_url, now(), e.origin_id);
+      const stream = streamOf(e);
+      if (stream === undefined || typeof e?.origin_id !== 'string') return;
+      // A first pick elsewhere cannot make a read here stale (the store decided atomically): only
+      // a failover, or an entry naming another origin, needs dropping.
+      if (e.replaced !== undefined || cache.lookup(stream, now()) !== undefined) cache.invalidate(stream, now(), e.origin_id);
     }));
     subs.push(bus.subscribe(subjects.streamOriginFailed, (data) => {
-      const e = data as Partial<StreamOriginFailedEvent> | null;
-      if (typeof e?.stream_url === 'string') cache.invalidate(e.stream_url, now());
+      const stream = streamOf(data as Partial<StreamOriginFailedEvent> | null);
+      if (stream !== undefined) cache.invalidate(stream, now());
     }));
     subs.push({ unsubscribe: () => cache.clear() });
   }

@@ -9,8 +9,12 @@ import type { OriginRecord } from '@srs-proxy/balancer';
  * which always bypasses the cache. Origin expiry is checked on every hit, not bounded by this.
  */
 export const PICK_CACHE_TTL_MS = 1_000;
-/** Far more streams than one second of picks touches in a real cluster; bounds memory (a URL and a shared record reference each). */
-export const PICK_CACHE_MAX = 50_000;
+/**
+ * More streams than a second of picks touches at the rates we measure (5k/s); past it the oldest
+ * entries go (answers fall back to the store). Bounds memory: URLs are at most 4 KiB (the pick
+ * request bound), so 80 MiB in the worst case, a few MiB with real stream names.
+ */
+export const PICK_CACHE_MAX = 20_000;
 
 interface Entry {
   /** Undefined: a tombstone left by an invalidation, so a read begun before it is not cached. */

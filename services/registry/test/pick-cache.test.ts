@@ -56,7 +56,9 @@ const twoReplicas = async (prefix: string): Promise<{ a: TestRegistry; b: TestRe
   const conn = { host: '127.0.0.1', port: redis.port, db: 0, keyPrefix: prefix };
   const a = await startTestRegistry({ bus, balancer: new RedisBalancer(conn) });
   const b = await startTestRegistry({ bus, balancer: new RedisBalancer(conn) });
-  for (let i = 1; i <= 3; i++) await a.balancer.update(rec(i));
+  // Enough origins that the failures reported below (each penalises an origin for 30 s) never
+  // leave only penalised ones, which a pick would use again.
+  for (let i = 1; i <= 6; i++) await a.balancer.update(rec(i));
   return {
     a, b, client: new BusRegistryClient(bus, 2_000),
     async close() {
