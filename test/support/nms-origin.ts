@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { freeTcpPort } from './ports.ts';
 import { spawnProcess, waitFor, type Spawned } from './process.ts';
 import { newOriginIdentity, type HeartbeatBody } from './heartbeat.ts';
+import { tcpOpen } from './servers.ts';
 
 /** Where node-media-server 4 is installed (a dependency of this package). */
 const NMS_ENTRY = createRequire(import.meta.url).resolve('node-media-server');
@@ -32,17 +32,6 @@ export interface NmsOrigin {
   /** An SRS-style heartbeat body that registers this origin with the proxy. */
   heartbeatBody(): HeartbeatBody;
   stop(): Promise<void>;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /**
@@ -87,7 +76,7 @@ export async function startNmsOrigin(): Promise<NmsOrigin> {
     await waitFor(
       async () => {
         if (proc.child.exitCode !== null) throw new Error(`node-media-server exited with ${proc.child.exitCode}`);
-        return (await portOpen(rtmpPort)) && (await portOpen(httpPort));
+        return (await tcpOpen(rtmpPort)) && (await tcpOpen(httpPort));
       },
       { timeoutMs: NMS_READY_TIMEOUT_MS, what: 'node-media-server origin' },
     );

@@ -4,18 +4,8 @@ import { Redis } from 'ioredis';
 import { RedisBalancer, type OriginRecord } from '../src/index.ts';
 import { startRedis, type RunningServer } from '../../../test/support/index.ts';
 import { origin } from './contract.ts';
+import { seededRandom as seeded } from '../../../test/support/random.ts';
 
-/** Deterministic uniform numbers (mulberry32), so distribution checks cannot flake. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function commandStats(admin: Redis): Promise<Map<string, number>> {
   const info = await admin.info('commandstats');

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Balancer } from '@srs-proxy/balancer';
 import { SRS7_UPSTREAM_EXAMPLE, http, startTestRegistry, stateOf } from './support.ts';
+import { seededRandom as prng } from '../../../test/support/random.ts';
 
 /** Bounded: 10,000 sequential requests on keep-alive take a few seconds on this machine. */
 const ITERATIONS = 10_000;
@@ -9,17 +10,6 @@ const ITERATIONS = 10_000;
 const SNAPSHOT_EVERY = 25;
 const SEED = Number(process.env.SRSP_FUZZ_SEED ?? 0x5eed);
 
-/** mulberry32: small seeded PRNG so a failure reproduces with SRSP_FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rnd = prng(SEED);
 const int = (n: number) => Math.floor(rnd() * n);

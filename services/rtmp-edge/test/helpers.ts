@@ -1,17 +1,7 @@
 import { EXTENDED_TIMESTAMP, writeBasicHeader } from '../src/rtmp/chunk-header.ts';
 import type { RtmpMessage } from '../src/rtmp/message-types.ts';
 
-/** Deterministic PRNG (mulberry32) so fuzz and property failures reproduce from the seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as rng } from '../../../test/support/random.ts';
 
 export function randInt(r: () => number, lo: number, hi: number): number {
   return lo + Math.floor(r() * (hi - lo + 1));

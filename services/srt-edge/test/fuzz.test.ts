@@ -6,18 +6,8 @@ import { parseStreamId, streamUrlOf } from '../src/srt/stream-id.ts';
 import { SrtHandshakeError, StreamIdError } from '../src/errors.ts';
 import { waitFor } from '../../../test/support/index.ts';
 import { startInprocSrtEdge, startSilentOrigin } from '../../../test/support/srt-origin.ts';
+import { seededRandom as rng } from '../../../test/support/random.ts';
 
-/** Reproducible randomness: the seed is printed, so a failing run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // A real libsrt conclusion (ffmpeg 5.1 / libsrt 1.5.1): HSREQ, SID `#!::r=live/x,m=publish`, KMREQ.
 const CONCLUSION = Buffer.from(
