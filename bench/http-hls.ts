@@ -1,10 +1,10 @@
 // http-edge throughput and cost, proxy vs direct in one run:
 //   * HLS playlist and segment requests/s and latency (wrk, a C load generator, so the load
 //     generator does not take the servers' CPU the way a Node one would) straight from an nginx
-//     origin, through a bare Node `http` → undici pass-through (no proxy logic: the calibration
-//     row, the most Node can do), through the edge with its caches off (every request reaches
-//     the origin) and through the edge with its default caches (many players on the same live
-//     segments, where the segment cache and playlist micro-cache serve them);
+//     origin; two calibration rows, the most Node itself can do: a bare Node `http` → undici
+//     pass-through (no proxy logic; compare the edge with its caches off, every request reaching
+//     the origin) and a bare Node `http` server answering the same files from memory (compare
+//     the edge with its default caches, many players on the same live segments);
 //   * HTTP-FLV time to first byte straight from a node-media-server origin, through the
 //     pass-through and through the edge;
 //   * proxy CPU per player with 100 concurrent HTTP-FLV players (origin CPU for scale).
@@ -13,11 +13,12 @@
 //
 //   node --import tsx bench/http-hls.ts [hls] [flv]      (both sections by default)
 //
-// Run with `--passthrough <originPort> <listenPort>` it is the calibration server itself.
+// Run with `--passthrough <originPort> <listenPort>` or `--memory <dir> <listenPort>` it is one
+// of the calibration servers itself.
 import { setMaxListeners } from 'node:events';
 import { createServer } from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -40,6 +41,11 @@ const SEGMENT_BYTES = 188 * 1000;
 const SEGMENTS = 6;
 /** Sequential FLV requests per side for time-to-first-byte, after as many unmeasured ones (JIT). */
 const TTFB_SAMPLES = 200;
+/**
+ * Pause before each first-byte sample: lets the previous player's teardown (at the origin too)
+ * finish, so no side is measured while the origin is still closing the side before it.
+ */
+const TTFB_GAP_MS = 5;
 /** Concurrent FLV players for the CPU figure (from the issue). */
 const PLAYERS = 100;
 /** Seconds of steady playback over which CPU is measured. */
@@ -68,17 +74,29 @@ function runPassthrough(originPort: number, listenPort: number): void {
         return res;
       })
       .catch(() => res.destroy());
-  }).listen(listenPort, '127.0.0.1', () => console.log('passthrough ready'));
+  }).listen(listenPort, '127.0.0.1', () => console.log('calibration ready'));
 }
 
-async function startPassthrough(originPort: number): Promise<{ port: number; proc: Spawned }> {
+/** The other calibration server: the files of `dir` answered from memory, as a cache hit at best could. */
+function runMemory(dir: string, listenPort: number): void {
+  const types: Record<string, string> = { '.m3u8': 'application/vnd.apple.mpegurl', '.ts': 'video/mp2t' };
+  const files = new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
+  createServer({ noDelay: true }, (req, res) => {
+    const name = basename((req.url ?? '/').split('?')[0]!);
+    const body = files.get(name);
+    if (!body) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': types[extname(name)] ?? 'application/octet-stream', 'content-length': body.length }).end(body);
+  }).listen(listenPort, '127.0.0.1', () => console.log('calibration ready'));
+}
+
+async function startCalibration(mode: '--passthrough' | '--memory', arg: string): Promise<{ port: number; proc: Spawned }> {
   const port = await freeTcpPort();
-  const proc = spawnProcess(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--passthrough', String(originPort), String(port)]);
-  await waitFor(() => proc.output().includes('passthrough ready'), { timeoutMs: 20_000, what: 'pass-through' });
+  const proc = spawnProcess(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode, arg, String(port)]);
+  await waitFor(() => proc.output().includes('calibration ready'), { timeoutMs: 20_000, what: `calibration server ${mode}` });
   return { port, proc };
 }
 
-interface Load { rps: number; p50: number; p99: number; errors: number }
+interface Load { rps: number; p50: number; p99: number; errors: number; requests: number; cpuUsPerRequest: number }
 
 /** wrk's latency figures carry a unit (`us`, `ms`, `s`); milliseconds out. */
 function ms(text: string): number {
@@ -93,19 +111,24 @@ function parseWrk(out: string): Load {
   const p50 = /^\s+50%\s+(\S+)/m.exec(out);
   const p99 = /^\s+99%\s+(\S+)/m.exec(out);
   if (!rps || !p50 || !p99) throw new Error(`unparsable wrk output:\n${out}`);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const sockErrors = sock ? sock.slice(1).reduce((n, x) => n + Number(x), 0) : 0;
-  return { rps: Number(rps[1]), p50: ms(p50[1]!), p99: ms(p99[1]!), errors: non2xx + sockErrors };
+  return { rps: Number(rps[1]), p50: ms(p50[1]!), p99: ms(p99[1]!), errors: non2xx + sockErrors, requests, cpuUsPerRequest: NaN };
 }
 
-function wrk(url: string, seconds: number): Promise<Load> {
+/** One wrk run; `pid` is the server answering it, whose CPU time per request is reported. */
+function wrk(url: string, seconds: number, pid: number): Promise<Load> {
+  const ticks0 = cpuTicks(pid);
   return new Promise((resolve, reject) => {
     execFile('wrk', [`-t${WRK_THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url], (err, stdout, stderr) => {
       if (err) reject(new Error(`wrk failed: ${err.message}\n${stderr}`));
       else {
         try {
-          resolve(parseWrk(stdout));
+          const load = parseWrk(stdout);
+          load.cpuUsPerRequest = ((cpuTicks(pid) - ticks0) / CLK_TCK / load.requests) * 1e6;
+          resolve(load);
         } catch (e) {
           reject(e);
         }
@@ -174,20 +197,21 @@ async function cpuWhilePlaying(url: string, pids: number[]): Promise<{ cpu: numb
   return { cpu, mbps };
 }
 
-type Row = [workload: string, side: string, rps: string, p50: string, p99: string, ratio: string];
+type Row = [workload: string, side: string, rps: string, p50: string, p99: string, cpu: string, ratio: string];
 const rows: Row[] = [];
 const ttfbRows: Array<[string, string, string, string]> = [];
 const cpuRows: Array<[string, string, string, string]> = [];
 const fmt = (n: number, d = 0) => n.toFixed(d);
 
 /** Edge settings of the "caches off" side: every request reaches the origin. */
-const CACHES_OFF = { PROXY_HLS_SEGMENT_CACHE_BYTES: '0', PROXY_HLS_PLAYLIST_CACHE: '0' };
+const CACHES_OFF = { PROXY_HLS_SEGMENT_CACHE_BYTES: '0', PROXY_HLS_PLAYLIST_CACHE_TTL: '0' };
 
 /** HLS through proxies that know only the nginx origin. */
 async function hlsSection(): Promise<void> {
   const nginx = await startNginxOrigin();
-  const pass = await startPassthrough(nginx.httpPort);
+  const pass = await startCalibration('--passthrough', String(nginx.httpPort));
   const started: ProxyHandle[] = [];
+  let mem: { port: number; proc: Spawned } | undefined;
   try {
     const cold = await startProxy({ env: { PROXY_LOG_LEVEL: 'warn', ...CACHES_OFF } });
     started.push(cold);
@@ -203,6 +227,7 @@ async function hlsSection(): Promise<void> {
       playlist += `#EXTINF:1.500,\nb-${i}.ts\n`;
     }
     writeFileSync(join(nginx.dir, 'bench', 'b.m3u8'), playlist);
+    mem = await startCalibration('--memory', join(nginx.dir, 'bench'));
     const ids: string[] = [];
     for (const proxy of [cold, warm]) {
       const reg = await proxy.register(nginx.heartbeatBody());
@@ -214,31 +239,34 @@ async function hlsSection(): Promise<void> {
     }
     const base = (port: number) => `http://127.0.0.1:${port}/bench`;
     const sides = (file: string, query: (i: number) => string) => [
-      ['direct (nginx)', `${base(nginx.httpPort)}/${file}`],
-      ['node pass-through', `${base(pass.port)}/${file}`],
-      ['edge, caches off', `${base(cold.ports.http)}/${file}${query(0)}`],
-      ['edge, caches on', `${base(warm.ports.http)}/${file}${query(1)}`],
+      ['direct (nginx)', `${base(nginx.httpPort)}/${file}`, nginx.proc.child.pid!],
+      ['node pass-through', `${base(pass.port)}/${file}`, pass.proc.child.pid!],
+      ['edge, caches off', `${base(cold.ports.http)}/${file}${query(0)}`, cold.proc.child.pid!],
+      ['node from memory', `${base(mem!.port)}/${file}`, mem!.proc.child.pid!],
+      ['edge, caches on', `${base(warm.ports.http)}/${file}${query(1)}`, warm.proc.child.pid!],
     ] as const;
 
     for (const [name, urls] of [
       ['HLS playlist', sides('b.m3u8', () => '')],
       [`HLS segment ${SEGMENT_BYTES / 1000} KB, all players same`, sides('b-3.ts', (i) => `?spbhid=${ids[i]}`)],
     ] as const) {
-      for (const [, url] of urls) await wrk(url, WARMUP_SECONDS);
+      for (const [, url, pid] of urls) await wrk(url, WARMUP_SECONDS, pid);
       const runs: Load[][] = urls.map(() => []);
       for (let round = 0; round < ROUNDS; round++) {
-        for (let s = 0; s < urls.length; s++) runs[s]!.push(await wrk(urls[s]![1], RUN_SECONDS));
+        for (let s = 0; s < urls.length; s++) runs[s]!.push(await wrk(urls[s]![1], RUN_SECONDS, urls[s]![2]));
       }
       const direct = median(runs[0]!, (x) => x.rps);
       urls.forEach(([side], s) => {
         const m = median(runs[s]!, (x) => x.rps);
         const errors = runs[s]!.reduce((n, x) => n + x.errors, 0);
         if (errors > 0) console.error(`${name} / ${side}: ${errors} failed requests`);
-        rows.push([s === 0 ? name : '', side, fmt(m.rps), fmt(m.p50, 2), fmt(m.p99, 2), s === 0 ? '1.00x' : `${fmt(m.rps / direct.rps, 2)}x`]);
+        const cpu = median(runs[s]!, (x) => x.cpuUsPerRequest).cpuUsPerRequest;
+        rows.push([s === 0 ? name : '', side, fmt(m.rps), fmt(m.p50, 2), fmt(m.p99, 2), fmt(cpu), s === 0 ? '1.00x' : `${fmt(m.rps / direct.rps, 2)}x`]);
       });
     }
   } finally {
     for (const p of started) await p.stop();
+    await mem?.proc.stop();
     await pass.proc.stop();
     await nginx.stop();
   }
@@ -247,7 +275,7 @@ async function hlsSection(): Promise<void> {
 /** HTTP-FLV through a proxy that knows only the node-media-server origin. */
 async function flvSection(): Promise<void> {
   const nms = await startNmsOrigin();
-  const pass = await startPassthrough(nms.httpPort);
+  const pass = await startCalibration('--passthrough', String(nms.httpPort));
   const proxy = await startProxy({ env: { PROXY_LOG_LEVEL: 'warn' } });
   const publisher = spawnProcess('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
@@ -264,7 +292,10 @@ async function flvSection(): Promise<void> {
     ];
     const samples: number[][] = urls.map(() => []);
     for (let i = 0; i < 2 * TTFB_SAMPLES; i++) {
-      for (let s = 0; s < urls.length; s++) {
+      // The order rotates each round, so no side always follows the same other one.
+      for (let j = 0; j < urls.length; j++) {
+        const s = (i + j) % urls.length;
+        await new Promise((r) => setTimeout(r, TTFB_GAP_MS));
         const t = await ttfb(urls[s]!);
         if (i >= TTFB_SAMPLES) samples[s]!.push(t);
       }
@@ -307,17 +338,20 @@ async function main(sections: string[]): Promise<void> {
   const load0 = (await import('node:os')).loadavg()[0]!;
   if (sections.length === 0 || sections.includes('hls')) await hlsSection();
   if (sections.length === 0 || sections.includes('flv')) await flvSection();
-  if (rows.length > 0) table(['workload', 'side', 'req/s', 'p50 ms', 'p99 ms', 'vs direct'], rows);
+  if (rows.length > 0) table(['workload', 'side', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'req/s vs direct'], rows);
   if (ttfbRows.length > 0) table(['metric', 'direct (NMS)', 'node pass-through', 'edge'], ttfbRows);
   if (cpuRows.length > 0) table(['metric', 'direct', 'via edge', 'edge/direct'], cpuRows);
   console.log(
     `(HLS: wrk -t${WRK_THREADS} -c${CONNECTIONS}, median of ${ROUNDS} rotating ${RUN_SECONDS} s runs per side; "caches on" serves repeat ` +
-      `requests for the same segment/playlist from the edge's memory, "caches off" sends every request to the origin. FLV: ${TTFB_SAMPLES} ` +
-      `sequential requests per side after as many unmeasured, ${PLAYERS} players for ${CPU_SECONDS} s. Load average at start ${load0.toFixed(2)} ` +
-      'on a machine shared with other work: compare ratios within this run.)',
+      `requests for the same segment/playlist from the edge's memory, "caches off" sends every request to the origin; the two "node" ` +
+      'rows are bare Node servers (no proxy logic), the ceiling for each edge row just above them. Server CPU is the ' +
+      'answering process only (user + system; the origin behind a proxy is extra), the figure least disturbed by other load. ' +
+      `FLV: ${TTFB_SAMPLES} sequential requests per side in rotating order, ${TTFB_GAP_MS} ms apart, after as many unmeasured; ` +
+      `${PLAYERS} players for ${CPU_SECONDS} s. Load average at start ${load0.toFixed(2)} on a machine shared with other work: compare within this run.)`,
   );
 }
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--passthrough') runPassthrough(Number(argv[1]), Number(argv[2]));
+else if (argv[0] === '--memory') runMemory(argv[1]!, Number(argv[2]));
 else await main(argv);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
   listenTcp, sessionLogger, RateLimitedLog, errorCode, errorMessage,
-  type ConfigOf, type Logger, type Counter, type Gauge,
+  type ConfigOf, type Logger, type Gauge,
 } from '@srs-proxy/runtime';
 import { resolveEndpoint, formatHostPort, NO_ORIGIN, type Endpoint, type HlsSession, type HttpStreamUrl, type OriginRecord } from '@srs-proxy/balancer';
 import type { EdgeDeps } from '@srs-proxy/bus';
@@ -19,7 +19,7 @@ import {
 } from './cache/policy.ts';
 import { rewritePlaylist } from './hls/playlist-rewrite.ts';
 import { rewriteManifest } from './dash/mpd-rewrite.ts';
-import { httpEdgeMetrics, LabelCache, type HttpEdgeMetrics } from './edge-metrics.ts';
+import { httpEdgeMetrics, BatchedCounter, LabelCache, type HttpEdgeMetrics } from './edge-metrics.ts';
 import { requestSpan } from './span.ts';
 import {
   clientError, DocumentTooLargeError, OriginFailedError, OriginUnreachableError, UnknownSessionError, DOCUMENT_TOO_LARGE, UNKNOWN_SESSION,
@@ -87,6 +87,9 @@ const MAX_SEGMENT_SHARE = 8;
 const ENTRY_OVERHEAD_BYTES = 512;
 /** Rewrites kept per cached playlist (one per spbhid × Host a client used); more are computed per request. */
 const MAX_PLAYLIST_VARIANTS = 16;
+/** Stream keys remembered per Host + target: players repeat a handful of URLs; ids in long ones make them unique anyway. */
+const STREAM_KEY_MEMO_ENTRIES = 10_000;
+const STREAM_KEY_MEMO_MAX_TARGET = 512;
 
 const VERSION = { major: 1, minor: 5, revision: 0, version: '1.5.0' } as const;
 const SERVER_HEADER = `SRSProxy/${VERSION.version}`;
@@ -101,8 +104,17 @@ interface Target {
 
 interface Fetched {
   origin: OriginRecord;
-  ep: Endpoint;
+  to: OriginTarget;
   ex: OriginExchange;
+}
+
+/** What requests to one origin record need, worked out once per record. */
+interface OriginTarget {
+  ep: Endpoint;
+  /** `http://host:port`, the undici origin. */
+  url: string;
+  /** Authorities by which the origin may name itself in absolute URIs of its documents. */
+  authorities: string[];
 }
 
 /** The origin request in flight for one client, cancelled if that client leaves first. */
@@ -123,7 +135,13 @@ interface CachedPlaylist {
   headers: HeaderList;
   text: string;
   originAuthorities: string[];
-  variants: Map<string, Buffer>;
+  variants: Map<string, PlaylistVariant>;
+}
+
+/** One client's rewrite of a cached playlist, with the headers that go with it. */
+interface PlaylistVariant {
+  headers: HeaderList;
+  body: Buffer;
 }
 
 /**
@@ -177,6 +195,10 @@ export class HttpEdge {
   private readonly sessionsByStream: TtlCache<string, HlsSession>;
   /** stream URL → origin (short-lived; see pickOrigin). */
   private readonly picks: TtlCache<string, OriginRecord>;
+  /** Host + request target → stream key: the same players ask for the same URLs again and again. */
+  private readonly streamKeys: TtlCache<string, HttpStreamUrl>;
+  /** Origin record → its parsed HTTP endpoint; records are replaced (not mutated) on every pick refresh. */
+  private readonly originTargets = new WeakMap<OriginRecord, OriginTarget | null>();
   /** Immutable segments by origin + target; undefined when PROXY_HLS_SEGMENT_CACHE_BYTES is 0. */
   private readonly segments: ByteLru<string, StoredResponse> | undefined;
   private readonly segmentFills = new Coalescer<string, SegmentFill>();
@@ -184,10 +206,12 @@ export class HttpEdge {
   private readonly playlists: ByteLru<string, CachedPlaylist> | undefined;
   private readonly playlistFills = new Coalescer<string, PlaylistFill>();
   private readonly m: HttpEdgeMetrics;
-  private readonly requestCount: LabelCache<Counter.Internal>;
-  private readonly bytesOut: LabelCache<Counter.Internal>;
+  private readonly requestCount: BatchedCounter;
+  private readonly bytesOut: BatchedCounter;
   private readonly activeStreams: LabelCache<Gauge.Internal<'kind'>>;
-  private readonly cacheCount: LabelCache<Counter.Internal>;
+  private readonly cacheCount: BatchedCounter;
+  /** Evictions already reported per cache (the LRU counts, the metric is a counter). */
+  private readonly evictionsSeen = new Map<string, number>();
   private readonly log: Logger;
   private readonly noisy: RateLimitedLog;
 
@@ -201,10 +225,10 @@ export class HttpEdge {
     this.noisy = new RateLimitedLog(deps.logger);
     this.m = httpEdgeMetrics(deps.metrics);
     const m = this.m;
-    this.requestCount = new LabelCache((kind, status) => m.requests.labels(kind, status));
-    this.bytesOut = new LabelCache((kind) => m.bytesOut.labels(kind));
+    this.requestCount = new BatchedCounter(m.requests, ['kind', 'status']);
+    this.bytesOut = new BatchedCounter(m.bytesOut, ['kind']);
     this.activeStreams = new LabelCache((kind) => m.activeStreams.labels(kind));
-    this.cacheCount = new LabelCache((cache, result) => m.cacheRequests.labels(cache, result));
+    this.cacheCount = new BatchedCounter(m.cacheRequests, ['cache', 'result']);
     const l = this.limits;
     this.origins = new OriginClient({
       connectTimeoutMs: l.originConnectTimeoutMs,
@@ -215,6 +239,7 @@ export class HttpEdge {
     this.sessionsById = new TtlCache(l.routeCacheTtlMs, l.routeCacheMaxEntries);
     this.sessionsByStream = new TtlCache(l.routeCacheTtlMs, l.routeCacheMaxEntries);
     this.picks = new TtlCache(l.routeCacheTtlMs, l.routeCacheMaxEntries);
+    this.streamKeys = new TtlCache(l.routeCacheTtlMs, STREAM_KEY_MEMO_ENTRIES);
     if (config.segmentCacheBytes > 0 && config.segmentCacheTtl > 0) {
       this.segments = new ByteLru(config.segmentCacheBytes, Math.floor(config.segmentCacheBytes / MAX_SEGMENT_SHARE));
     }
@@ -267,13 +292,14 @@ export class HttpEdge {
     this.sessionsById.clear();
     this.sessionsByStream.clear();
     this.picks.clear();
+    this.streamKeys.clear();
     this.segments?.clear();
     this.playlists?.clear();
+    for (const c of [this.requestCount, this.bytesOut, this.cacheCount]) c.detach();
     this.log.info({ reason }, 'HTTP stream server closed');
   }
 
   private onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    (req as any).__t0 = performance.now();
     const r = route(req.url ?? '');
     if (!r.ok) {
       this.count('bad', res);
@@ -303,15 +329,17 @@ export class HttpEdge {
       res.writeHead(405, { ...CORS_HEADERS, allow: 'GET, HEAD, OPTIONS', 'content-type': TEXT }).end('method not allowed\n');
       return;
     }
-    const shared = req.method === 'GET' && isShareableRequest(req.rawHeaders);
+    const hls = kind === 'hls-segment' || kind === 'hls-playlist';
+    const shared = hls && req.method === 'GET' && isShareableRequest(req.rawHeaders);
     // The hot path of a busy edge: everything in memory, answered without a single await.
     if (shared && this.answerFromMemory(kind, r, req, res)) return;
-    this.count(kind, res);
     const inFlight: InFlight = { gone: false };
     res.once('close', () => {
-      if (res.writableFinished) return;
-      inFlight.gone = true;
-      inFlight.ex?.abort(new Error('client went away'));
+      if (!res.writableFinished) {
+        inFlight.gone = true;
+        inFlight.ex?.abort(new Error('client went away'));
+      }
+      this.requestCount.get(kind, res.headersSent ? String(res.statusCode) : 'aborted').inc();
     });
     this.proxy(kind, r, req, res, shared, inFlight).catch((err) => this.fail(kind, r, res, err));
   };
@@ -340,23 +368,22 @@ export class HttpEdge {
     if (kind === 'hls-playlist') {
       if (!this.playlists) return false;
       const host = hostOf(req);
-      const session = r.spbhid !== undefined ? this.sessionsById.get(r.spbhid) : this.sessionsByStream.get(streamKeyOf(r, host).key);
+      const session = r.spbhid !== undefined ? this.sessionsById.get(r.spbhid) : this.sessionsByStream.get(this.streamKey(r, host).key);
       const origin = session && this.picks.get(session.stream_url);
       if (!origin) return false;
       const key = cacheKey(origin.id, r.target, PLAYLIST_KEY_IGNORED);
       const entry = this.playlists.get(key);
       if (!entry) return false;
-      const body = this.playlistVariant(entry, key, session.spbhid, host);
+      const variant = this.playlistVariant(entry, key, session.spbhid, host);
       this.cacheCount.get('playlist', 'hit').inc();
       this.requestCount.get(kind, '200').inc();
-      this.sendPlaylist(res, entry, body);
+      this.sendPlaylist(res, variant);
       return true;
     }
     return false;
   }
 
   private async proxy(kind: StreamKind, r: Route, req: IncomingMessage, res: ServerResponse, shared: boolean, inFlight: InFlight): Promise<void> {
-    (req as any).__tp = performance.now();
     const host = hostOf(req);
     if (kind === 'hls-segment' && this.segments && isCacheableSegment(r.path)) {
       if (shared) return this.segmentThroughCache(r, req, res, inFlight);
@@ -366,9 +393,7 @@ export class HttpEdge {
       this.cacheCount.get('playlist', 'bypass').inc();
     }
     const { target, fetched } = await requestSpan('http-edge.request', { 'srsp.kind': kind }, async (span) => {
-      (req as any).__tsp = performance.now();
       const target = await this.resolveTarget(kind, r, host);
-      (req as any).__trt = performance.now();
       span.setAttribute('srsp.stream_url', target.streamUrl);
       const fetched = await this.fetch(target, kind, req, r.target, inFlight);
       span.setAttribute('srsp.origin_id', fetched.origin.id);
@@ -483,11 +508,11 @@ export class HttpEdge {
       return;
     }
     if (fill.outcome === 'cached') {
-      this.sendPlaylist(res, fill.entry, this.playlistVariant(fill.entry, key, target.spbhid!, host));
+      this.sendPlaylist(res, this.playlistVariant(fill.entry, key, target.spbhid!, host));
       return;
     }
     if (leader) {
-      // The origin's answer was not shareable (an error status, cookies…): only its asker gets it.
+      // The origin's answer was not shareable (an error status, cookies, a master playlist…): only its asker gets it.
       if (fill.text !== undefined) this.sendDocument(kind, target, fill.fetched, fill.text, host, res);
       else this.relay(kind, req, res, target, fill.fetched);
       return;
@@ -513,36 +538,41 @@ export class HttpEdge {
     const { ex } = fetched;
     if (ex.statusCode !== 200) return { outcome: 'private', fetched, text: undefined };
     const text = await this.readDocument(fetched);
-    if (!isStorableResponse(ex.headers)) return { outcome: 'private', fetched, text };
+    const ttl = playlistTtlMs(text, this.config.playlistCacheTtl);
+    // Not shared, not even with the requests that joined this fetch: they ask the origin themselves.
+    if (ttl <= 0 || !isStorableResponse(ex.headers)) return { outcome: 'private', fetched, text };
     const entry: CachedPlaylist = {
       headers: clientResponseHeaders(ex.headers, { cors: true, drop: DOCUMENT_DROPPED }),
       text,
-      originAuthorities: this.originAuthorities(fetched),
+      originAuthorities: fetched.to.authorities,
       variants: new Map(),
     };
     // Stored under the origin that answered (a failover may have picked another one).
     const storeKey = cacheKey(fetched.origin.id, r.target, PLAYLIST_KEY_IGNORED);
-    playlists.set(storeKey, entry, text.length * 2 + storeKey.length + ENTRY_OVERHEAD_BYTES, playlistTtlMs(text, this.config.playlistCacheTtl));
+    playlists.set(storeKey, entry, text.length * 2 + storeKey.length + ENTRY_OVERHEAD_BYTES, ttl);
     this.cacheGauges('playlist', playlists);
     return { outcome: 'cached', entry };
   }
 
   /** This client's rewrite of a cached playlist (its spbhid and Host), computed once per variant. */
-  private playlistVariant(entry: CachedPlaylist, key: string, spbhid: string, host: string | undefined): Buffer {
-    const variant = `${spbhid}\n${host ?? ''}`;
-    const done = entry.variants.get(variant);
+  private playlistVariant(entry: CachedPlaylist, key: string, spbhid: string, host: string | undefined): PlaylistVariant {
+    const id = `${spbhid}\n${host ?? ''}`;
+    const done = entry.variants.get(id);
     if (done) return done;
-    const out = Buffer.from(
+    const body = Buffer.from(
       rewritePlaylist(entry.text, { spbhid, proxyAuthorities: host ? [host] : [], originAuthorities: entry.originAuthorities }).text,
       'utf8',
     );
-    if (entry.variants.size < MAX_PLAYLIST_VARIANTS && this.playlists!.grow(key, out.length + variant.length)) entry.variants.set(variant, out);
-    return out;
+    const variant = { headers: [...entry.headers, 'content-length', String(body.length)], body };
+    if (entry.variants.size < MAX_PLAYLIST_VARIANTS && this.playlists!.grow(key, body.length + id.length + ENTRY_OVERHEAD_BYTES)) {
+      entry.variants.set(id, variant);
+    }
+    return variant;
   }
 
-  private sendPlaylist(res: ServerResponse, entry: CachedPlaylist, body: Buffer): void {
-    res.writeHead(200, [...entry.headers, 'content-length', String(body.length)]).end(body);
-    this.bytesOut.get('hls-playlist').inc(body.length);
+  private sendPlaylist(res: ServerResponse, variant: PlaylistVariant): void {
+    res.writeHead(200, variant.headers).end(variant.body);
+    this.bytesOut.get('hls-playlist').inc(variant.body.length);
   }
 
   /**
@@ -569,15 +599,13 @@ export class HttpEdge {
       this.evictionsSeen.set(cache, lru.evictions);
     }
   }
-  private readonly evictionsSeen = new Map<string, number>();
-
   /**
    * Which stream (and HLS session) a request belongs to; synchronous when the registry's answer
    * is cached (await on a plain value would still cost a turn of the microtask queue).
    */
   private resolveTarget(kind: StreamKind, r: Route, host: string | undefined): Target | Promise<Target> {
     if (kind === 'flv' || kind === 'ts') {
-      const key = streamKeyOf(r, host);
+      const key = this.streamKey(r, host);
       return { streamUrl: key.key, key };
     }
     let session: HlsSession | Promise<HlsSession>;
@@ -585,11 +613,35 @@ export class HttpEdge {
       session = this.sessionById(r.spbhid);
     } else {
       // Only documents reach here without an id (segments are classified by having one).
-      session = this.sessionForStream(streamKeyOf(r, host));
+      session = this.sessionForStream(this.streamKey(r, host));
     }
     return session instanceof Promise
       ? session.then((s) => ({ streamUrl: s.stream_url, spbhid: s.spbhid }))
       : { streamUrl: session.stream_url, spbhid: session.spbhid };
+  }
+
+  /** The stream key of a request (spec 6.2), remembered for short targets. */
+  private streamKey(r: Route, host: string | undefined): HttpStreamUrl {
+    if (r.target.length > STREAM_KEY_MEMO_MAX_TARGET) return streamKeyOf(r, host);
+    const memo = host === undefined ? r.target : `${host}\n${r.target}`;
+    let key = this.streamKeys.get(memo);
+    if (key === undefined) {
+      key = streamKeyOf(r, host);
+      this.streamKeys.set(memo, key);
+    }
+    return key;
+  }
+
+  /** The HTTP endpoint of an origin record, parsed once per record (undefined: it has none). */
+  private originTarget(origin: OriginRecord): OriginTarget | undefined {
+    let t = this.originTargets.get(origin);
+    if (t === undefined) {
+      const ep = resolveEndpoint(origin, 'http');
+      const authority = ep && formatHostPort(ep.host, ep.port);
+      t = ep ? { ep, url: `http://${authority}`, authorities: [authority!, formatHostPort(origin.ip, ep.port)] } : null;
+      this.originTargets.set(origin, t);
+    }
+    return t ?? undefined;
   }
 
   private sessionById(spbhid: string): HlsSession | Promise<HlsSession> {
@@ -636,7 +688,6 @@ export class HttpEdge {
    * `shared`: the answer may go to other clients too, so it is asked for whole and uncompressed.
    */
   private async fetch(target: Target, kind: StreamKind, req: IncomingMessage, path: string, inFlight: InFlight, shared = false): Promise<Fetched> {
-    (req as any).__tf = performance.now();
     const headers = originRequestHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, forRewrite: shared || isDocument(kind) });
     const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
     let avoid: string[] | undefined;
@@ -651,14 +702,15 @@ export class HttpEdge {
         if (lastFailure && errorCode(err) === NO_ORIGIN) throw lastFailure;
         throw err;
       }
-      const ep = resolveEndpoint(origin, 'http');
-      if (!ep) throw new OriginUnreachableError(`origin ${origin.id} has no http endpoint`);
+      const to = this.originTarget(origin);
+      if (!to) throw new OriginUnreachableError(`origin ${origin.id} has no http endpoint`);
+      const { ep } = to;
       if (inFlight.gone) throw new OriginFailedError('client went away before the origin answered');
-      const ex = this.origins.start(ep, { method, path, headers });
+      const ex = this.origins.start(to.url, { method, path, headers });
       inFlight.ex = ex;
       try {
         await ex.head;
-        return { origin, ep, ex };
+        return { origin, to, ex };
       } catch (err) {
         if (!isConnectFailure(err) || inFlight.gone) throw err;
         this.picks.delete(target.streamUrl);
@@ -678,17 +730,13 @@ export class HttpEdge {
   /** Streams the origin's response to the client: live FLV/TS, segments, non-200 documents. */
   private relay(kind: StreamKind, req: IncomingMessage, res: ServerResponse, target: Target, fetched: Fetched): void {
     const live = kind === 'flv' || kind === 'ts';
-    const T = (globalThis as any).__T ??= { n: 0, head: 0, relay: 0, first: 0, sent: 0, start: 0 };
-    const t0 = (req as any).__t0; const tr = performance.now(); T.relay += tr - t0; T.head += (fetched.ex as any).__th - t0; T.start += (fetched.ex as any).__ts - t0; T.n++; const R = req as any; T.p = (T.p ?? 0) + R.__tp - t0; T.sp = (T.sp ?? 0) + R.__tsp - t0; T.rt = (T.rt ?? 0) + R.__trt - t0; T.f = (T.f ?? 0) + R.__tf - t0;
-    const origWrite = res.write.bind(res); let first = true;
-    (res as any).write = (c: any, ...a: any[]) => { if (first) { first = false; T.first += performance.now() - t0; } return origWrite(c, ...a); };
-    if (T.n % 100 === 0) { process.stderr.write(`TIMING n=${T.n} start=${(T.start/T.n).toFixed(3)} head=${(T.head/T.n).toFixed(3)} relay=${(T.relay/T.n).toFixed(3)} first=${(T.first/T.n).toFixed(3)} p=${(T.p/T.n).toFixed(3)} sp=${(T.sp/T.n).toFixed(3)} rt=${(T.rt/T.n).toFixed(3)} f=${(T.f/T.n).toFixed(3)}\n`); T.p=0; T.sp=0; T.rt=0; T.f=0; T.n=0; T.head=0; T.relay=0; T.first=0; T.start=0; }
     const { statusCode, headers } = fetched.ex;
     res.writeHead(statusCode, clientResponseHeaders(headers, { cors: true }));
-    let log: Logger | undefined;
+    // A pino child costs a bindings serialisation: made only when something is logged with it.
+    let sessionLog: Logger | undefined;
+    const log = (): Logger => (sessionLog ??= live ? sessionLogger(this.log, { proto: `http-${kind}`, stream: target.streamUrl, origin: fetched.origin.id }) : this.log);
     if (live) {
-      log = sessionLogger(this.log, { proto: `http-${kind}`, stream: target.streamUrl, origin: fetched.origin.id });
-      log.info({ client: req.socket.remoteAddress, url: target.key?.full, status: statusCode }, 'HTTP start streaming');
+      if (this.log.isLevelEnabled('info')) log().info({ client: req.socket.remoteAddress, url: target.key?.full, status: statusCode }, 'HTTP start streaming');
       this.activeStreams.get(kind).inc();
     }
     const bytes = this.bytesOut.get(kind);
@@ -697,11 +745,11 @@ export class HttpEdge {
       if (live) this.activeStreams.get(kind).dec();
       if (end.reason === 'slow-client') {
         this.m.slowClients.labels(kind).inc();
-        (log ?? this.log).warn({ kind, stream: target.streamUrl, detail: end.detail, bytes: end.bytes }, 'dropped slow client');
+        log().warn({ kind, stream: target.streamUrl, detail: end.detail, bytes: end.bytes }, 'dropped slow client');
       } else if (end.reason === 'origin-error') {
-        (log ?? this.log).warn({ kind, stream: target.streamUrl, detail: end.detail, bytes: end.bytes }, 'origin stream broke');
-      } else {
-        log?.info({ reason: end.reason, bytes: end.bytes }, 'HTTP client done');
+        log().warn({ kind, stream: target.streamUrl, detail: end.detail, bytes: end.bytes }, 'origin stream broke');
+      } else if (live && this.log.isLevelEnabled('info')) {
+        log().info({ reason: end.reason, bytes: end.bytes }, 'HTTP client done');
       }
     });
     this.relays.add(relay);
@@ -719,14 +767,9 @@ export class HttpEdge {
     return (await collect(ex, this.limits.maxDocumentBytes)).toString('utf8');
   }
 
-  /** Authorities by which the origin may name itself in absolute URIs of its documents. */
-  private originAuthorities(fetched: Fetched): string[] {
-    return [formatHostPort(fetched.ep.host, fetched.ep.port), formatHostPort(fetched.origin.ip, fetched.ep.port)];
-  }
-
   /** Tags a playlist/manifest's URIs with the session id and sends it whole. */
   private sendDocument(kind: StreamKind, target: Target, fetched: Fetched, text: string, host: string | undefined, res: ServerResponse): void {
-    const ctx = { spbhid: target.spbhid!, proxyAuthorities: host ? [host] : [], originAuthorities: this.originAuthorities(fetched) };
+    const ctx = { spbhid: target.spbhid!, proxyAuthorities: host ? [host] : [], originAuthorities: fetched.to.authorities };
     const out = Buffer.from(kind === 'hls-playlist' ? rewritePlaylist(text, ctx).text : rewriteManifest(text, ctx).text, 'utf8');
     const outHeaders = clientResponseHeaders(fetched.ex.headers, { cors: true, drop: DOCUMENT_DROPPED });
     outHeaders.push('content-length', String(out.length));
@@ -761,8 +804,9 @@ function collect(ex: OriginExchange, limit: number): Promise<Buffer> {
       onData(chunk) {
         total += chunk.length;
         if (total > limit) {
-          ex.abort(new DocumentTooLargeError(limit));
+          // Rejected first: aborting reports an error to onError below, synchronously.
           reject(new DocumentTooLargeError(limit));
+          ex.abort(new DocumentTooLargeError(limit));
           return false;
         }
         chunks.push(chunk);

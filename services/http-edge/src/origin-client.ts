@@ -113,7 +113,6 @@ export class OriginExchange implements Dispatcher.DispatchHandlers {
   onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null, resume: () => void): boolean {
     // Informational responses (100 Continue, 103 Early Hints) are not the answer.
     if (statusCode < 200) return true;
-    (this as any).__th = performance.now();
     this.statusCode = statusCode;
     this.#resumeFn = resume;
     const raw = rawHeaders ?? [];
@@ -155,7 +154,8 @@ export class OriginExchange implements Dispatcher.DispatchHandlers {
 
 /**
  * HTTP client towards origins: one undici Agent (a keep-alive pool per origin) with bounded
- * connect, header and body-idle waits.
+ * connect, header and body-idle waits. Pipelining stays at undici's default of 1: a request
+ * queued behind a live stream on the same connection would wait forever.
  */
 export class OriginClient {
   readonly #agent: Agent;
@@ -171,12 +171,11 @@ export class OriginClient {
     });
   }
 
-  /** Starts a request; await `head` for the response headers. */
-  start(ep: Endpoint, req: { method: 'GET' | 'HEAD'; path: string; headers: HeaderList }): OriginExchange {
+  /** Starts a request to `origin` (`http://host:port`); await `head` for the response headers. */
+  start(origin: string, req: { method: 'GET' | 'HEAD'; path: string; headers: HeaderList }): OriginExchange {
     const ex = new OriginExchange();
-    (ex as any).__ts = performance.now();
     try {
-      this.#agent.dispatch({ origin: `http://${formatHostPort(ep.host, ep.port)}`, path: req.path, method: req.method, headers: req.headers }, ex);
+      this.#agent.dispatch({ origin, path: req.path, method: req.method, headers: req.headers }, ex);
     } catch (err) {
       ex.onError(err instanceof Error ? err : new Error(String(err)));
     }

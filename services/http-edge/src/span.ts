@@ -1,5 +1,11 @@
-import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { context, trace, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import { tracer } from '@srs-proxy/runtime';
+
+/**
+ * Looked up once: `getTracer` builds a new proxy tracer per call. The proxy still delegates to a
+ * tracer provider registered later (OpenTelemetry's ProxyTracer looks its delegate up per span).
+ */
+let edgeTracer: Tracer | undefined;
 
 /**
  * Runs a request's setup inside a span. A span that records (an exporter is configured and the
@@ -8,7 +14,8 @@ import { tracer } from '@srs-proxy/runtime';
  * AsyncLocalStorage scope for nothing to propagate (the edge does not read incoming trace headers).
  */
 export async function requestSpan<T>(name: string, attrs: Record<string, string>, fn: (span: Span) => Promise<T>): Promise<T> {
-  const span = tracer().startSpan(name, { attributes: attrs });
+  edgeTracer ??= tracer();
+  const span = edgeTracer.startSpan(name, { attributes: attrs });
   try {
     return await (span.isRecording() ? context.with(trace.setSpan(context.active(), span), fn, undefined, span) : fn(span));
   } catch (err) {

@@ -56,6 +56,8 @@ function matches(authority: string, scheme: string, list: readonly string[]): bo
 
 /** Adds `spbhid=<id>` first in the query, replacing any spbhid already there. */
 function addParam(ref: string, ctx: TagContext): string {
+  // The common case, a bare segment name: nothing to keep or replace.
+  if (!ref.includes('?') && !ref.includes('#')) return `${ref}?${SPBHID}=${ctx.spbhid}`;
   const hash = ref.indexOf('#');
   const fragment = hash >= 0 ? ref.slice(hash) : '';
   const beforeFragment = hash >= 0 ? ref.slice(0, hash) : ref;
@@ -82,7 +84,8 @@ export function tagUri(raw: string, ctx: TagContext): { text: string; outcome: T
   const suffix = raw.slice(raw.length - trail);
 
   let target = ref;
-  const scheme = SCHEME.exec(ref);
+  // Only a reference with a colon or a leading `//` can be absolute.
+  const scheme = ref.includes(':') ? SCHEME.exec(ref) : null;
   if (scheme || ref.startsWith('//')) {
     const schemeName = scheme ? scheme[1]!.toLowerCase() : 'http';
     if (schemeName !== 'http' && schemeName !== 'https') return { text: raw, outcome: 'foreign' };

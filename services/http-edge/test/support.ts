@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import { request as undiciRequest } from 'undici';
 import { createBalancer, type Balancer } from '@srs-proxy/balancer';
 import { BusRegistryClient, InprocTransport, type BusTransport } from '@srs-proxy/bus';
 import { createLogger, createMetricsRegistry, readConfig, type Registry } from '@srs-proxy/runtime';
@@ -146,4 +147,61 @@ export function waitUntil(fn: () => boolean | Promise<boolean>, timeoutMs = 5_00
     };
     void tick();
   });
+}
+
+/** One document of a `countingOrigin`. */
+export interface OriginDoc {
+  type: string;
+  body: string | Buffer;
+  status?: number;
+  headers?: Record<string, string | string[]>;
+  /** Milliseconds before the answer (lets concurrent requests pile up). */
+  delayMs?: number;
+  /** Send the body without a Content-Length (chunked). */
+  chunked?: boolean;
+}
+
+/**
+ * An origin serving fixed documents by path and recording every request it gets (path with
+ * query, and headers), so tests can count what reached it. The table can be changed at any time.
+ */
+export async function countingOrigin(docs: Record<string, OriginDoc>) {
+  const requests: Array<{ url: string; method: string; headers: IncomingMessage['headers'] }> = [];
+  const table = { ...docs };
+  const o = await startHttpOrigin((req, res) => {
+    requests.push({ url: req.url ?? '', method: req.method ?? '', headers: req.headers });
+    const doc = table[(req.url ?? '').split('?')[0]!];
+    if (!doc) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    const answer = () => {
+      if (res.destroyed) return;
+      const length = doc.chunked ? {} : { 'content-length': Buffer.byteLength(doc.body) };
+      res.writeHead(doc.status ?? 200, { 'content-type': doc.type, ...length, ...doc.headers });
+      if (req.method === 'HEAD') res.end();
+      else if (doc.chunked) {
+        // A write before end: Node then cannot know the length and sends it chunked.
+        res.write(doc.body);
+        res.end();
+      }
+      else res.end(doc.body);
+    };
+    if (doc.delayMs) setTimeout(answer, doc.delayMs);
+    else answer();
+  });
+  return {
+    ...o,
+    table,
+    requests,
+    /** Requests whose path (before `?`) is `path`. */
+    hits: (path: string) => requests.filter((r) => r.url.split('?')[0] === path).length,
+  };
+}
+
+/** GETs a path from the edge; the body is read whole. */
+export async function edgeGet(port: number, path: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') {
+  const r = await undiciRequest(`http://127.0.0.1:${port}${path}`, { method, headers });
+  const body = Buffer.from(await r.body.arrayBuffer());
+  return { status: r.statusCode, headers: r.headers, body, text: body.toString() };
 }

@@ -1,12 +1,15 @@
+/** Granularity of the recency order: entries used within this step of each other count as equally recent. */
+const RECENCY_STEP_MS = 100;
+
 /**
  * A least-recently-used cache bounded by bytes, whose entries also expire `ttlMs` after they were
- * stored. The caller states each entry's size; the total never passes `maxBytes` (least recently
- * used entries go first, and an entry larger than `maxObjectBytes` is refused). Expired entries
- * are dropped when looked up or when they reach the cold end. The clock is injected.
+ * stored. The caller states each entry's size; the total never passes `maxBytes` (expired
+ * entries go first, then the least recently used ones; an entry larger than `maxObjectBytes` is
+ * refused). Expired entries are otherwise dropped when looked up. The clock is injected.
  */
 export class ByteLru<K, V> {
   /** Map order is recency order: the first key is the least recently used. */
-  readonly #entries = new Map<K, { value: V; bytes: number; expiresAt: number }>();
+  readonly #entries = new Map<K, { value: V; bytes: number; expiresAt: number; usedAt: number }>();
   #bytes = 0;
   #evictions = 0;
 
@@ -36,13 +39,18 @@ export class ByteLru<K, V> {
   get(key: K): V | undefined {
     const e = this.#entries.get(key);
     if (e === undefined) return undefined;
-    if (e.expiresAt <= this.now()) {
+    const now = this.now();
+    if (e.expiresAt <= now) {
       this.#remove(key, e.bytes);
       return undefined;
     }
-    // Most recently used moves to the warm end.
-    this.#entries.delete(key);
-    this.#entries.set(key, e);
+    // Most recently used moves to the warm end; at most once per RECENCY_STEP_MS, since a hot
+    // entry read thousands of times a second would otherwise pay two map writes per read.
+    if (now - e.usedAt >= RECENCY_STEP_MS) {
+      e.usedAt = now;
+      this.#entries.delete(key);
+      this.#entries.set(key, e);
+    }
     return e.value;
   }
 
@@ -51,7 +59,8 @@ export class ByteLru<K, V> {
     const old = this.#entries.get(key);
     if (old) this.#remove(key, old.bytes);
     if (!(ttlMs > 0) || bytes > this.maxObjectBytes || bytes > this.maxBytes) return false;
-    this.#entries.set(key, { value, bytes, expiresAt: this.now() + ttlMs });
+    const now = this.now();
+    this.#entries.set(key, { value, bytes, expiresAt: now + ttlMs, usedAt: now });
     this.#bytes += bytes;
     this.#makeRoom(key);
     return true;
@@ -83,15 +92,23 @@ export class ByteLru<K, V> {
     this.#bytes -= bytes;
   }
 
-  /** Drops expired entries at the cold end, then least recently used ones until within budget. */
+  /**
+   * Drops expired entries at the cold end; when still over budget, every expired entry (a scan,
+   * only on the store of a new entry into a full cache), then the least recently used ones.
+   */
   #makeRoom(keep: K): void {
     const now = this.now();
     for (const [key, e] of this.#entries) {
-      const expired = e.expiresAt <= now;
-      if (!expired && this.#bytes <= this.maxBytes) break;
-      if (key === keep && !expired) continue;
+      if (e.expiresAt > now) break;
+      if (key !== keep) this.#remove(key, e.bytes);
+    }
+    if (this.#bytes <= this.maxBytes) return;
+    for (const [key, e] of this.#entries) if (e.expiresAt <= now && key !== keep) this.#remove(key, e.bytes);
+    for (const [key, e] of this.#entries) {
+      if (this.#bytes <= this.maxBytes) break;
+      if (key === keep) continue;
       this.#remove(key, e.bytes);
-      if (!expired) this.#evictions++;
+      this.#evictions++;
     }
   }
 }

@@ -79,12 +79,16 @@ const PART_TARGET = /^#EXT-X-PART-INF:.*?PART-TARGET=([\d.]+)/m;
 /**
  * How long a playlist may be served from the micro-cache: the configured TTL, but never more
  * than half of the interval at which the playlist changes (parts for LL-HLS), so a player
- * reloading on schedule never misses an update by more than half a step.
+ * reloading on schedule never misses an update by more than half a step. 0 (not cached) for a
+ * master playlist (no target duration): players fetch it once, so sharing it saves nothing, and
+ * SRS answers each one with a master naming a new per-player session (`hls_ctx`) that must not be
+ * handed to other players.
  */
 export function playlistTtlMs(text: string, configuredMs: number): number {
+  const target = TARGET_DURATION.exec(text);
+  if (!target) return 0;
   let ttl = configuredMs;
-  for (const re of [TARGET_DURATION, PART_TARGET]) {
-    const m = re.exec(text);
+  for (const m of [target, PART_TARGET.exec(text)]) {
     if (m) {
       const halfMs = (Number(m[1]) * 1000) / 2;
       if (Number.isFinite(halfMs) && halfMs >= 0) ttl = Math.min(ttl, halfMs);
