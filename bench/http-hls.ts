@@ -39,8 +39,14 @@ const WRK_THREADS = 1;
 /** One HLS segment: ~1.5 s of 1 Mbps video. */
 const SEGMENT_BYTES = 188 * 1000;
 const SEGMENTS = 6;
-/** Sequential FLV requests per side for time-to-first-byte, after as many unmeasured ones (JIT). */
+/** Sequential FLV requests per side for time-to-first-byte. */
 const TTFB_SAMPLES = 200;
+/**
+ * Unmeasured FLV requests per side first: an edge in service has run its request path many
+ * thousands of times; with only a few hundred, V8 has not optimised all of it yet and the figure
+ * measures JIT warm-up (about +0.3 ms here) rather than the steady state.
+ */
+const TTFB_WARMUP = 1_000;
 /**
  * Pause before each first-byte sample: lets the previous player's teardown (at the origin too)
  * finish, so no side is measured while the origin is still closing the side before it.
@@ -291,13 +297,13 @@ async function flvSection(): Promise<void> {
       `http://127.0.0.1:${proxy.ports.http}/live/bench.flv`,
     ];
     const samples: number[][] = urls.map(() => []);
-    for (let i = 0; i < 2 * TTFB_SAMPLES; i++) {
+    for (let i = 0; i < TTFB_WARMUP + TTFB_SAMPLES; i++) {
       // The order rotates each round, so no side always follows the same other one.
       for (let j = 0; j < urls.length; j++) {
         const s = (i + j) % urls.length;
         await new Promise((r) => setTimeout(r, TTFB_GAP_MS));
         const t = await ttfb(urls[s]!);
-        if (i >= TTFB_SAMPLES) samples[s]!.push(t);
+        if (i >= TTFB_WARMUP) samples[s]!.push(t);
       }
     }
     for (const s of samples) s.sort((x, y) => x - y);
@@ -344,9 +350,10 @@ async function main(sections: string[]): Promise<void> {
   console.log(
     `(HLS: wrk -t${WRK_THREADS} -c${CONNECTIONS}, median of ${ROUNDS} rotating ${RUN_SECONDS} s runs per side; "caches on" serves repeat ` +
       `requests for the same segment/playlist from the edge's memory, "caches off" sends every request to the origin; the two "node" ` +
-      'rows are bare Node servers (no proxy logic), the ceiling for each edge row just above them. Server CPU is the ' +
+      'rows are bare Node servers without proxy logic: "node pass-through" is the ceiling for "edge, caches off", "node from memory" ' +
+      'for "edge, caches on". Server CPU is the ' +
       'answering process only (user + system; the origin behind a proxy is extra), the figure least disturbed by other load. ' +
-      `FLV: ${TTFB_SAMPLES} sequential requests per side in rotating order, ${TTFB_GAP_MS} ms apart, after as many unmeasured; ` +
+      `FLV: ${TTFB_SAMPLES} sequential requests per side in rotating order, ${TTFB_GAP_MS} ms apart, after ${TTFB_WARMUP} unmeasured; ` +
       `${PLAYERS} players for ${CPU_SECONDS} s. Load average at start ${load0.toFixed(2)} on a machine shared with other work: compare within this run.)`,
   );
 }

@@ -47,8 +47,8 @@ export const DEFAULT_HTTP_EDGE_LIMITS: HttpEdgeLimits = {
   // Hard cap per client whatever the chunk sizes: 16 window's worth, a few seconds of video.
   maxClientBufferBytes: 8 * 1024 * 1024,
   // A live player that has not read for 10 s is frozen; holding the origin paused longer only
-  // makes SRS queue (and later drop) for it too. Also how long a client may take no bytes of a
-  // response served from memory before it is dropped.
+  // makes SRS queue (and later drop) for it too. Also how long a response served from memory may
+  // sit in a socket that takes none of it before that client is dropped.
   slowClientTimeoutMs: 10_000,
   // Origins sit on the same network: a connect not done in 3 s means the host is gone; fail over.
   originConnectTimeoutMs: 3_000,
