@@ -22,7 +22,9 @@ async function inBatches<T>(n: number, width: number, make: (i: number) => Promi
  */
 test('50 concurrent sessions, each torn down, leave no sockets or map entries', async (t) => {
   const slt = requireBinary('srt-live-transmit');
-  const h = await startInprocSrtEdge({ env: { PROXY_SRT_IDLE_TIMEOUT: '2s' } });
+  // 100 libsrt processes start on 2 cores beside another test file: a generous origin handshake
+  // bound keeps a starved (not dead) origin from being failed over to a stream's wrong origin.
+  const h = await startInprocSrtEdge({ env: { PROXY_SRT_IDLE_TIMEOUT: '2s', PROXY_SRT_HANDSHAKE_TIMEOUT: '4s' } });
   t.after(() => h.close());
   const baseline = udpHandles();
 
@@ -39,11 +41,11 @@ test('50 concurrent sessions, each torn down, leave no sockets or map entries', 
 
   // The legacy stream id form (`live/s<i>`), as srt-live-transmit passes it verbatim.
   const callers: Spawned[] = await inBatches(SESSIONS, 10, async (i) =>
-    spawnProcess(slt, ['-a:no', '-q', '-ll:error', `udp://127.0.0.1:${await freeUdpPort()}`, `srt://127.0.0.1:${h.edge.port}?streamid=live/s${i}`]),
+    spawnProcess(slt, ['-a:no', '-q', '-ll:error', `udp://127.0.0.1:${await freeUdpPort()}`, `srt://127.0.0.1:${h.edge.port}?streamid=live/s${i}&conntimeo=15000`]),
   );
   t.after(() => Promise.all(callers.map((c) => c.stop('SIGKILL'))));
 
-  await waitFor(() => h.edge.stats().bySocket === SESSIONS, { timeoutMs: 30_000, intervalMs: 100, what: `${SESSIONS} established sessions (have ${h.edge.stats().bySocket})` });
+  await waitFor(() => h.edge.stats().bySocket === SESSIONS, { timeoutMs: 45_000, intervalMs: 100, what: `${SESSIONS} established sessions` });
   const open = h.edge.stats();
   assert.equal(open.sessions, SESSIONS);
   assert.equal(open.byCaller, SESSIONS);

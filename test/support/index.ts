@@ -5,3 +5,4 @@ export { startProxy, type ProxyHandle, type ProxyPorts, type ProxyRole } from '.
 export { startNginxOrigin, NGINX_RTMP_MODULE, type NginxOrigin, type NginxOriginOptions } from './nginx-origin.ts';
 export { newOriginIdentity, type HeartbeatBody } from './heartbeat.ts';
 export { seededRandom } from './random.ts';
+export { LogCapture, type LogLine } from './log-capture.ts';

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { request as undiciRequest } from 'undici';
@@ -7,20 +6,12 @@ import { BusRegistryClient, InprocTransport, type BusTransport } from '@srs-prox
 import { createLogger, createMetricsRegistry, readConfig, type Registry } from '@srs-proxy/runtime';
 import { RegistryService, registrySchema } from '@srs-proxy/registry';
 import { HttpEdge, httpEdgeSchema, type HttpEdgeLimits } from '../src/index.ts';
+import { LogCapture } from '../../../test/support/log-capture.ts';
 
 /** Registry answers within this in tests (in-process bus). */
 const REGISTRY_TIMEOUT_MS = 2_000;
 
-export class LogCapture extends Writable {
-  readonly lines: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    for (const l of chunk.toString().split('\n')) if (l) this.lines.push(JSON.parse(l));
-    cb();
-  }
-  matching(re: RegExp): Array<{ level: number; msg: string; [k: string]: unknown }> {
-    return this.lines.filter((l) => re.test(l.msg));
-  }
-}
+export { LogCapture };
 
 export interface Harness {
   edge: HttpEdge;

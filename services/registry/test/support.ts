@@ -1,25 +1,15 @@
 import { request as httpRequest, Agent } from 'node:http';
-import { Writable } from 'node:stream';
 import { createBalancer, type Balancer, type BalancerOptions } from '@srs-proxy/balancer';
 import { InprocTransport, type BusTransport } from '@srs-proxy/bus';
 import { createLogger, createMetricsRegistry, readConfig, type Logger, type Registry } from '@srs-proxy/runtime';
 import { RegistryService, registrySchema, type RegistryTimers } from '../src/index.ts';
+import { LogCapture } from '../../../test/support/log-capture.ts';
 
 /** The exact SRS 7 heartbeat captured from a real origin (spec 3.7). */
 export const SRS7_UPSTREAM_EXAMPLE =
   '{"device_id":"origin1","ip":"192.0.2.2","server":"vid-12r842t","service":"z4771793","pid":"5873","rtmp":["19351"],"http":["8081"],"api":["19851"],"srt":["udp://0.0.0.0:10081"]}';
 
-/** Log lines captured from a pino logger. */
-export class LogCapture extends Writable {
-  readonly lines: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    for (const l of chunk.toString().split('\n')) if (l) this.lines.push(JSON.parse(l));
-    cb();
-  }
-  matching(re: RegExp): Array<{ level: number; msg: string }> {
-    return this.lines.filter((l) => re.test(l.msg));
-  }
-}
+export { LogCapture };
 
 export interface TestRegistry {
   registry: RegistryService;

@@ -1,5 +1,4 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { Writable } from 'node:stream';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -8,18 +7,9 @@ import { BusRegistryClient, InprocTransport, type BusTransport, type RegistryCli
 import { createLogger, createMetricsRegistry, readConfig, type Logger, type Registry } from '@srs-proxy/runtime';
 import { RegistryService, registrySchema } from '@srs-proxy/registry';
 import { RtcEdge, rtcEdgeSchema } from '../src/index.ts';
+import { LogCapture } from '../../../test/support/log-capture.ts';
 
-/** pino lines captured in memory (JSON objects). */
-export class LogCapture extends Writable {
-  readonly lines: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    for (const l of chunk.toString().split('\n')) if (l) this.lines.push(JSON.parse(l));
-    cb();
-  }
-  matching(re: RegExp): Array<{ level: number; msg: string; [k: string]: unknown }> {
-    return this.lines.filter((l) => re.test(l.msg));
-  }
-}
+export { LogCapture };
 
 export interface Cluster {
   bus: BusTransport;
