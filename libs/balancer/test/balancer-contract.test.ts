@@ -1,8 +1,6 @@
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
+import { useRedis } from './redis-fixture.ts';
 import { MemoryBalancer, RedisBalancer, type Balancer } from '../src/index.ts';
-import { startRedis, type RunningServer } from '../../../test/support/index.ts';
 import { balancerContract } from './contract.ts';
 
 balancerContract({
@@ -21,35 +19,26 @@ balancerContract({
   },
 });
 
-let redis: RunningServer;
-let admin: Redis;
+const fx = useRedis();
 let n = 0;
-before(async () => {
-  redis = await startRedis();
-  admin = new Redis({ port: redis.port, host: '127.0.0.1' });
-});
-after(async () => {
-  admin.disconnect();
-  await redis.stop();
-});
 
 balancerContract({
   name: 'redis',
   realTime: true,
   async make(opts) {
     // A prefix per balancer isolates the tests from each other inside one redis-server.
-    const b = new RedisBalancer({ host: '127.0.0.1', port: redis.port, db: 0, keyPrefix: `t${++n}:` }, opts);
+    const b = new RedisBalancer({ host: '127.0.0.1', port: fx.server.port, db: 0, keyPrefix: `t${++n}:` }, opts);
     await b.init();
     return b;
   },
   async assertBounded(b: Balancer) {
     const prefix = (b as RedisBalancer).prefix;
-    const keys = await admin.keys(`${prefix}*`);
+    const keys = await fx.admin.keys(`${prefix}*`);
     assert.ok(keys.length > 0);
     // The origins index is the only key without a TTL; it is capped (maxOrigins) and swept.
     for (const k of keys) {
       if (k === `${prefix}origins`) continue;
-      const ttl = await admin.pttl(k);
+      const ttl = await fx.admin.pttl(k);
       assert.ok(ttl > 0, `${k} has no TTL (${ttl})`);
     }
   },

@@ -1,43 +1,23 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
+import { useRedis, commandStats } from './redis-fixture.ts';
 import { RedisBalancer, type OriginRecord } from '../src/index.ts';
-import { startRedis, type RunningServer } from '../../../test/support/index.ts';
 import { origin } from './contract.ts';
 import { seededRandom as seeded } from '../../../test/support/random.ts';
 
 
-async function commandStats(admin: Redis): Promise<Map<string, number>> {
-  const info = await admin.info('commandstats');
-  const out = new Map<string, number>();
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (m[1] === 'info' || m[1]!.startsWith('config')) continue;
-    out.set(m[1]!, Number(m[2]));
-  }
-  return out;
-}
-
 describe('Redis pick script and protocol index', () => {
-  let redis: RunningServer;
-  let admin: Redis;
+  const fx = useRedis();
   let n = 0;
-  before(async () => {
-    redis = await startRedis();
-    admin = new Redis({ port: redis.port, host: '127.0.0.1' });
-  });
-  after(async () => {
-    admin.disconnect();
-    await redis.stop();
-  });
   const make = async (prefix = `pi${++n}:`, random?: () => number) => {
-    const b = new RedisBalancer({ host: '127.0.0.1', port: redis.port, db: 0, keyPrefix: prefix }, random ? { random } : {});
+    const b = new RedisBalancer({ host: '127.0.0.1', port: fx.server.port, db: 0, keyPrefix: prefix }, random ? { random } : {});
     await b.init();
     return b;
   };
   /** Writes an origin the way a version without the protocol index did: record + origins ZSET only. */
   const writeUnindexed = async (prefix: string, o: OriginRecord) => {
-    await admin.set(`${prefix}origin:${o.id}`, JSON.stringify(o), 'PX', 600_000);
-    await admin.zadd(`${prefix}origins`, o.updated_at, o.id);
+    await fx.admin.set(`${prefix}origin:${o.id}`, JSON.stringify(o), 'PX', 600_000);
+    await fx.admin.zadd(`${prefix}origins`, o.updated_at, o.id);
   };
 
   it('a first pick and a repeat pick are one script call each, reading no origin list', async () => {
@@ -46,13 +26,13 @@ describe('Redis pick script and protocol index', () => {
       const now = Date.now();
       for (let i = 1; i <= 50; i++) await b.update(origin(i, now));
       await b.pick('__defaultVhost__/live/warm', { protocol: 'http' });
-      await admin.config('RESETSTAT');
+      await fx.admin.config('RESETSTAT');
       const first = await b.pick('__defaultVhost__/live/one', { protocol: 'http' });
       const again = await b.pick('__defaultVhost__/live/one', { protocol: 'http' });
       assert.equal(first.fresh, true);
       assert.equal(again.fresh, false);
       assert.equal(again.origin.id, first.origin.id);
-      const stats = await commandStats(admin);
+      const stats = await commandStats(fx.admin);
       assert.equal(stats.get('evalsha'), 2, JSON.stringify([...stats]));
       for (const c of ['mget', 'zrangebyscore', 'multi', 'eval']) assert.ok(!stats.has(c), `${c} used: ${JSON.stringify([...stats])}`);
     } finally {
@@ -87,14 +67,14 @@ describe('Redis pick script and protocol index', () => {
       await b.update(origin(2, now, { srt: ['10080'] }));
       // Origin 1 re-registers without SRT: its entry in the rtmp+http+srt index keeps a live score.
       await b.update(origin(1, now + 1, {}));
-      await admin.config('RESETSTAT');
+      await fx.admin.config('RESETSTAT');
       for (let i = 0; i < 40; i++) {
         const r = await b.pick(`__defaultVhost__/live/moved-${i}`, { protocol: 'srt' });
         assert.equal(r.origin.id, 'vid-2-svc2-1002');
       }
       // The script itself skipped the stale entry: no pick needed a second round (the first call
       // on a connection is an EVAL, the later ones EVALSHA).
-      const stats = await commandStats(admin);
+      const stats = await commandStats(fx.admin);
       assert.equal((stats.get('evalsha') ?? 0) + (stats.get('eval') ?? 0), 40);
       assert.equal((await b.pick('__defaultVhost__/live/moved-any', { protocol: 'rtmp', avoid: ['vid-2-svc2-1002'] })).origin.id, 'vid-1-svc1-1001');
     } finally {
@@ -135,9 +115,9 @@ describe('Redis pick script and protocol index', () => {
       assert.equal(fresh, streams.length);
       // Once an origin heartbeats through this version it is indexed and picked in one call.
       for (let i = 1; i <= 4; i++) await a.update(origin(i, now + 1));
-      await admin.config('RESETSTAT');
+      await fx.admin.config('RESETSTAT');
       await a.pick('__defaultVhost__/live/legacy-indexed', { protocol: 'rtmp' });
-      const stats = await commandStats(admin);
+      const stats = await commandStats(fx.admin);
       assert.equal(stats.get('evalsha'), 1);
       assert.ok(!stats.has('mget'));
     } finally {
@@ -148,16 +128,16 @@ describe('Redis pick script and protocol index', () => {
   it('sweeping removes expired origins from the index as well', async () => {
     const prefix = `sweep${++n}:`;
     let t = Date.now();
-    const b = new RedisBalancer({ host: '127.0.0.1', port: redis.port, db: 0, keyPrefix: prefix }, { now: () => t, originTtlMs: 1_000 });
+    const b = new RedisBalancer({ host: '127.0.0.1', port: fx.server.port, db: 0, keyPrefix: prefix }, { now: () => t, originTtlMs: 1_000 });
     await b.init();
     try {
       await b.update(origin(1, t));
       t += 5_000;
       await b.update(origin(2, t));
       assert.deepEqual((await b.sweepExpired()).map((o) => o.id), ['vid-1-svc1-1001']);
-      const mask = await admin.keys(`${prefix}origins:m:*`);
+      const mask = await fx.admin.keys(`${prefix}origins:m:*`);
       assert.equal(mask.length, 1);
-      assert.deepEqual(await admin.zrange(mask[0]!, 0, -1), ['vid-2-svc2-1002']);
+      assert.deepEqual(await fx.admin.zrange(mask[0]!, 0, -1), ['vid-2-svc2-1002']);
     } finally {
       await b.close();
     }

@@ -1,33 +1,12 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
+import { useRedis, commandStats } from './redis-fixture.ts';
 import { RedisBalancer } from '../src/index.ts';
-import { startRedis, type RunningServer } from '../../../test/support/index.ts';
 import { origin } from './contract.ts';
 
-/** Calls per command since the last CONFIG RESETSTAT, without the admin's own INFO/CONFIG. */
-async function commandStats(admin: Redis): Promise<Map<string, number>> {
-  const info = await admin.info('commandstats');
-  const out = new Map<string, number>();
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (m[1] === 'info' || m[1]!.startsWith('config')) continue;
-    out.set(m[1]!, Number(m[2]));
-  }
-  return out;
-}
-
 describe('Redis balancer across replicas', () => {
-  let redis: RunningServer;
-  let admin: Redis;
-  before(async () => {
-    redis = await startRedis();
-    admin = new Redis({ port: redis.port, host: '127.0.0.1' });
-  });
-  after(async () => {
-    admin.disconnect();
-    await redis.stop();
-  });
-  const conn = (keyPrefix: string) => ({ host: '127.0.0.1', port: redis.port, db: 0, keyPrefix });
+  const fx = useRedis();
+  const conn = (keyPrefix: string) => ({ host: '127.0.0.1', port: fx.server.port, db: 0, keyPrefix });
 
   it('two replicas picking 1,000 new streams concurrently map each stream to exactly one origin', async () => {
     const a = new RedisBalancer(conn('race:'));
@@ -65,9 +44,9 @@ describe('Redis balancer across replicas', () => {
         const batch = [];
         for (let i = 1; i <= count; i++) batch.push(x.update(origin(i, now)));
         await Promise.all(batch);
-        await admin.config('RESETSTAT');
+        await fx.admin.config('RESETSTAT');
         await x.update(origin(1, now + 1_000));
-        const stats = await commandStats(admin);
+        const stats = await commandStats(fx.admin);
         return { total: [...stats.values()].reduce((s, v) => s + v, 0), stats };
       } finally {
         await x.close();
