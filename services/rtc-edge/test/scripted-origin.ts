@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { startRegistry, startEdge, type Cluster, type TestEdge } from './harness.ts';
 
 /**
  * An HTTP server speaking SRS 6's WebRTC API wire format with the recorded SRS answer fixture
@@ -77,4 +80,36 @@ export async function startScriptedOrigin(): Promise<ScriptedOrigin> {
 /** A minimal client offer, as a WHIP client posts it. */
 export function offerSdp(ufrag = 'Cl1e', pwd = 'clientpasswordclientpw'): string {
   return ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', `a=ice-ufrag:${ufrag}`, `a=ice-pwd:${pwd}`, 'a=setup:actpass', 'a=mid:0', 'a=sendonly', 'a=rtpmap:96 H264/90000', ''].join('\r\n');
+}
+
+/**
+ * The signalling suites' fixture: an in-process registry, one rtc-edge and one scripted origin,
+ * registered under `label` unless it is undefined; all closed after the suite.
+ */
+export function useSignallingFixture(label?: string): { readonly cluster: Cluster; readonly e: TestEdge; readonly origin: ScriptedOrigin } {
+  let cluster: Cluster | undefined;
+  let e: TestEdge | undefined;
+  let origin: ScriptedOrigin | undefined;
+  test.before(async () => {
+    cluster = await startRegistry();
+    e = await startEdge(cluster.client);
+    origin = await startScriptedOrigin();
+    if (label !== undefined) assert.equal(await cluster.register(origin.heartbeat(label)), 200);
+  });
+  test.after(async () => {
+    await e?.close();
+    await origin?.close();
+    await cluster?.close();
+  });
+  return {
+    get cluster() {
+      return cluster!;
+    },
+    get e() {
+      return e!;
+    },
+    get origin() {
+      return origin!;
+    },
+  };
 }

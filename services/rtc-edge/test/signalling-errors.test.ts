@@ -1,27 +1,15 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startRegistry, startEdge, type Cluster, type TestEdge } from './harness.ts';
-import { startScriptedOrigin, offerSdp, SRS_ANSWER, type ScriptedOrigin } from './scripted-origin.ts';
+import { startRegistry, startEdge } from './harness.ts';
+import { useSignallingFixture, offerSdp, SRS_ANSWER } from './scripted-origin.ts';
 import { MAX_OFFER_BYTES } from '../src/signalling.ts';
 import { freeTcpPort } from '../../../test/support/index.ts';
 
-let cluster: Cluster;
-let e: TestEdge;
-let origin: ScriptedOrigin;
-test.before(async () => {
-  cluster = await startRegistry();
-  e = await startEdge(cluster.client);
-  origin = await startScriptedOrigin();
-});
-test.after(async () => {
-  await e.close();
-  await origin.close();
-  await cluster.close();
-});
+const fx = useSignallingFixture();
 
 const post = async (path: string, body: string | Buffer) => {
-  const res = await request(`http://127.0.0.1:${e.edge.apiPort}${path}`, { method: 'POST', body });
+  const res = await request(`http://127.0.0.1:${fx.e.edge.apiPort}${path}`, { method: 'POST', body });
   return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
 };
 
@@ -33,12 +21,12 @@ test('no origin registered: 503 naming the stream, before anything is written', 
 });
 
 test('an offer without ICE credentials is 400 and never reaches an origin (WHIP DELETE-as-POST bug)', async () => {
-  assert.equal(await cluster.register(origin.heartbeat('srsE')), 200);
-  origin.requests.length = 0;
+  assert.equal(await fx.cluster.register(fx.origin.heartbeat('srsE')), 200);
+  fx.origin.requests.length = 0;
   const r = await post('/rtc/v1/whip/?app=live&stream=s', '');
   assert.equal(r.status, 400);
   assert.match(r.text, /no ice-ufrag in offer/);
-  assert.equal(origin.requests.length, 0);
+  assert.equal(fx.origin.requests.length, 0);
 });
 
 test('an oversized offer is 413', async () => {
@@ -47,21 +35,21 @@ test('an oversized offer is 413', async () => {
 });
 
 test('origin errors are passed through; an unusable 201 becomes 502, never a 2xx with an error body', async () => {
-  origin.respond = () => ({ status: 400, headers: { 'content-type': 'text/plain' }, body: 'bad offer from SRS' });
+  fx.origin.respond = () => ({ status: 400, headers: { 'content-type': 'text/plain' }, body: 'bad offer from SRS' });
   let r = await post('/rtc/v1/whip/?app=live&stream=s', offerSdp());
   assert.equal(r.status, 400);
   assert.equal(r.text, 'bad offer from SRS');
 
-  origin.respond = () => ({ status: 201, headers: { 'content-type': 'application/sdp' }, body: 'v=0\r\n' });
+  fx.origin.respond = () => ({ status: 201, headers: { 'content-type': 'application/sdp' }, body: 'v=0\r\n' });
   r = await post('/rtc/v1/whip/?app=live&stream=s', offerSdp());
   assert.equal(r.status, 502);
   assert.match(r.text, /origin answer unusable: no ice-ufrag in answer/);
 
-  origin.respond = () => ({ status: 201, body: SRS_ANSWER.replace(/a=candidate:\d 1 udp[^\r]*\r\n/g, '') });
+  fx.origin.respond = () => ({ status: 201, body: SRS_ANSWER.replace(/a=candidate:\d 1 udp[^\r]*\r\n/g, '') });
   r = await post('/rtc/v1/whip/?app=live&stream=s', offerSdp());
   assert.equal(r.status, 502);
   assert.match(r.text, /no UDP candidate/);
-  origin.respond = undefined;
+  fx.origin.respond = undefined;
 });
 
 test('a refused origin connect fails over to another origin; with none left the client gets 503 without addresses', async () => {
@@ -76,7 +64,7 @@ test('a refused origin connect fails over to another origin; with none left the 
     assert.ok(!text.includes(String(dead)), 'no origin address in the client error');
     assert.ok(e2.logs.matching(/origin dead-s-1 failed/).length >= 1);
 
-    assert.equal(await c2.register(origin.heartbeat('alive')), 200);
+    assert.equal(await c2.register(fx.origin.heartbeat('alive')), 200);
     res = await request(`http://127.0.0.1:${e2.edge.apiPort}/rtc/v1/whip/?app=live&stream=f`, { method: 'POST', body: offerSdp() });
     await res.body.text();
     assert.equal(res.statusCode, 201, 'the second origin took the stream');
@@ -90,7 +78,7 @@ test('an origin that registered no rtc endpoint is relayed at its answer\'s cand
   const c3 = await startRegistry();
   const e3 = await startEdge(c3.client);
   try {
-    const hb = origin.heartbeat('nortc');
+    const hb = fx.origin.heartbeat('nortc');
     delete hb.rtc;
     assert.equal(await c3.register(hb), 200);
     const res = await request(`http://127.0.0.1:${e3.edge.apiPort}/rtc/v1/whep/?app=live&stream=n`, { method: 'POST', body: offerSdp('Cnrtc') });

@@ -1,30 +1,17 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startRegistry, startEdge, type Cluster, type TestEdge } from './harness.ts';
-import { startScriptedOrigin, offerSdp, SRS_ANSWER_UFRAG, type ScriptedOrigin } from './scripted-origin.ts';
+import { startEdge } from './harness.ts';
+import { useSignallingFixture, offerSdp, SRS_ANSWER_UFRAG } from './scripted-origin.ts';
 import { ORIGIN_PARAM, SESSION_PARAM } from '../src/whip-location.ts';
 
-let cluster: Cluster;
-let e: TestEdge;
-let origin: ScriptedOrigin;
-test.before(async () => {
-  cluster = await startRegistry();
-  e = await startEdge(cluster.client);
-  origin = await startScriptedOrigin();
-  assert.equal(await cluster.register(origin.heartbeat('srs1')), 200);
-});
-test.after(async () => {
-  await e.close();
-  await origin.close();
-  await cluster.close();
-});
+const fx = useSignallingFixture('srs1');
 
-const api = (path: string) => `http://127.0.0.1:${e.edge.apiPort}${path}`;
+const api = (path: string) => `http://127.0.0.1:${fx.e.edge.apiPort}${path}`;
 
 for (const kind of ['whip', 'whep'] as const) {
   test(`${kind.toUpperCase()} POST: forwarded as is, answer rewritten, Location/CORS forwarded, session stored`, async () => {
-    origin.requests.length = 0;
+    fx.origin.requests.length = 0;
     const offer = offerSdp(`Cx${kind}`);
     const res = await request(api(`/rtc/v1/${kind}/?app=live&stream=${kind}s&secret=abc`), {
       method: 'POST', body: offer, headers: { 'content-type': 'application/sdp', authorization: 'Bearer tok' },
@@ -40,7 +27,7 @@ for (const kind of ['whip', 'whep'] as const) {
     assert.match(location, new RegExp(`&${ORIGIN_PARAM}=srs1-svc-1&${SESSION_PARAM}=[^&]+%3A[^&]+$`), location);
 
     // What the origin saw: same method, path and raw query; the offer bytes; client auth forwarded.
-    const seen = origin.requests.at(-1)!;
+    const seen = fx.origin.requests.at(-1)!;
     assert.equal(seen.method, 'POST');
     assert.equal(seen.url, `/rtc/v1/${kind}/?app=live&stream=${kind}s&secret=abc`);
     assert.equal(seen.body, offer);
@@ -51,17 +38,17 @@ for (const kind of ['whip', 'whep'] as const) {
     // Every candidate now names this edge's UDP port; ICE-TCP ones are gone.
     const cands = body.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
     assert.equal(cands.length, 4);
-    for (const c of cands) assert.match(c, new RegExp(` udp 2130706431 \\S+ ${e.edge.port} typ host generation 0$`), c);
+    for (const c of cands) assert.match(c, new RegExp(` udp 2130706431 \\S+ ${fx.e.edge.port} typ host generation 0$`), c);
     assert.ok(!body.includes(' tcp '), 'no tcp');
 
     // The session is known to the registry (any replica) and to this edge's relay.
-    const session = await cluster.client.rtcLoad(`${SRS_ANSWER_UFRAG}:Cx${kind}`);
+    const session = await fx.cluster.client.rtcLoad(`${SRS_ANSWER_UFRAG}:Cx${kind}`);
     assert.deepEqual(session && { s: session.stream_url, o: session.origin_id, h: session.rtc_host, p: session.rtc_port }, {
       s: `__defaultVhost__/live/${kind}s`, o: 'srs1-svc-1', h: '127.0.0.1', p: 8000,
     });
-    assert.ok(e.edge.relay.sizes().known >= 1, 'known');
-    assert.ok(e.logs.matching(new RegExp(`Got WebRTC ${kind.toUpperCase()} from 127\\.0\\.0\\.1:\\d+ with ${offer.length}B offer for http://127\\.0\\.0\\.1/live/${kind}s`)).length >= 1, JSON.stringify(e.logs.lines.map((l) => l.msg)));
-    assert.ok(e.logs.matching(new RegExp(`Create WebRTC connection with local answer \\d+B with ice-ufrag=${SRS_ANSWER_UFRAG}, ice-pwd=32B`)).length >= 1);
+    assert.ok(fx.e.edge.relay.sizes().known >= 1, 'known');
+    assert.ok(fx.e.logs.matching(new RegExp(`Got WebRTC ${kind.toUpperCase()} from 127\\.0\\.0\\.1:\\d+ with ${offer.length}B offer for http://127\\.0\\.0\\.1/live/${kind}s`)).length >= 1, JSON.stringify(fx.e.logs.lines.map((l) => l.msg)));
+    assert.ok(fx.e.logs.matching(new RegExp(`Create WebRTC connection with local answer \\d+B with ice-ufrag=${SRS_ANSWER_UFRAG}, ice-pwd=32B`)).length >= 1);
   });
 }
 
@@ -92,7 +79,7 @@ test('the no-slash forms redirect with the query kept; versions answered locally
 });
 
 test('PROXY_RTC_CANDIDATE rewrites candidate IPs (and collapses duplicates)', async () => {
-  const e2 = await startEdge(cluster.client, { PROXY_RTC_CANDIDATE: '203.0.113.77' });
+  const e2 = await startEdge(fx.cluster.client, { PROXY_RTC_CANDIDATE: '203.0.113.77' });
   try {
     const res = await request(`http://127.0.0.1:${e2.edge.apiPort}/rtc/v1/whip/?app=live&stream=cand`, { method: 'POST', body: offerSdp('Ccand') });
     const body = await res.body.text();
