@@ -16,8 +16,10 @@ command -v ip >/dev/null 2>&1 || pkgs+=(iproute2)
 command -v wrk >/dev/null 2>&1 || pkgs+=(wrk)
 if [ ${#pkgs[@]} -gt 0 ]; then
   echo "installing: ${pkgs[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+  # Another apt (unattended-upgrades, a parallel job) may hold the lock: wait for it, bounded.
+  apt_wait=(-o DPkg::Lock::Timeout=600)
+  $SUDO apt-get "${apt_wait[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${apt_wait[@]}" install -y -qq --no-install-recommends "${pkgs[@]}"
 fi
 if ! command -v pnpm >/dev/null 2>&1; then
   $SUDO npm install -g pnpm@10.34.8 >/dev/null 2>&1 || { corepack enable && corepack prepare pnpm@10.34.8 --activate; }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { freeTcpPort, spawnProcess, startProxy, type ProxyHandle } from '../support/index.ts';
+import { freeTcpPort, proxyBundle, spawnProcess, startProxy, type ProxyHandle } from '../support/index.ts';
 
 /** Static player pages on the HTTP stream port of the real proxy process. */
 let proxy: ProxyHandle;
@@ -55,11 +55,10 @@ test('path traversal attempts are refused and never return files outside the dir
 });
 
 test('PROXY_STATIC_FILES naming a missing directory stops start-up with exit 255 and a clear error', async () => {
-  const main = fileURLToPath(new URL('../../services/proxy/src/main.ts', import.meta.url));
   const ports = { PROXY_HTTP_SERVER: String(await freeTcpPort()), PROXY_RTMP_SERVER: String(await freeTcpPort()), PROXY_HTTP_API: String(await freeTcpPort()),
     PROXY_WEBRTC_SERVER: String(await freeTcpPort()), PROXY_SRT_SERVER: String(await freeTcpPort()), PROXY_SYSTEM_API: String(await freeTcpPort()), PROXY_OPS_SERVER: String(await freeTcpPort()) };
   const started = Date.now();
-  const proc = spawnProcess(process.execPath, ['--import', 'tsx', main], {
+  const proc = spawnProcess(process.execPath, [proxyBundle()], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     env: { ...process.env, ...ports, PROXY_STATIC_FILES: '/nonexistent/players' },
   });
@@ -68,6 +67,5 @@ test('PROXY_STATIC_FILES naming a missing directory stops start-up with exit 255
   clearTimeout(killer);
   assert.equal(code, 255, proc.output());
   assert.match(proc.output(), /PROXY_STATIC_FILES[^\n]*\/nonexistent\/players[^\n]*does not exist/);
-  // tsx compiles the sources first (a few seconds on a busy machine); the failure itself is immediate.
   assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
 });

@@ -3,13 +3,16 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { startProxy, spawnProcess, freeTcpPort, freeUdpPort } from '../support/index.ts';
+import { startProxy, spawnProcess, freeTcpPort, freeUdpPort, proxyBundle } from '../support/index.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../services/proxy/src/main.ts', import.meta.url));
 
 /** Runs the proxy expecting it to exit by itself; returns code, output and how long it took. */
 async function runToExit(env: Record<string, string>, role = 'standalone'): Promise<{ code: number | null; out: string; ms: number }> {
+  return runArgsToExit(env, [role]);
+}
+
+async function runArgsToExit(env: Record<string, string>, args: string[]): Promise<{ code: number | null; out: string; ms: number }> {
   const ports = {
     PROXY_RTMP_SERVER: String(await freeTcpPort()),
     PROXY_HTTP_SERVER: String(await freeTcpPort()),
@@ -20,7 +23,7 @@ async function runToExit(env: Record<string, string>, role = 'standalone'): Prom
     PROXY_OPS_SERVER: String(await freeTcpPort()),
   };
   const t0 = Date.now();
-  const p = spawnProcess(process.execPath, ['--import', 'tsx', MAIN, role], { cwd: ROOT, env: { ...process.env, ...ports, ...env } });
+  const p = spawnProcess(process.execPath, [proxyBundle(), ...args], { cwd: ROOT, env: { ...process.env, ...ports, ...env } });
   const timer = setTimeout(() => void p.stop('SIGKILL'), 20_000);
   const code = await p.exited;
   clearTimeout(timer);
@@ -90,7 +93,20 @@ test('a separate edge without PROXY_NATS_URL refuses to start', async () => {
   const r = await runToExit({}, 'rtmp-edge');
   assert.equal(r.code, 255);
   assert.match(r.out, /PROXY_NATS_URL/);
-  const u = await runToExit({}, 'no-such-role');
-  assert.equal(u.code, 255);
-  assert.match(u.out, /unknown role/);
+});
+
+test('the command line: --help and --version exit 0, an unknown role prints usage and exits 2', async () => {
+  const help = await runArgsToExit({}, ['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /usage: srs-proxy \[role\]/);
+  for (const role of ['standalone', 'registry', 'rtmp-edge', 'http-edge', 'rtc-edge', 'srt-edge']) assert.match(help.out, new RegExp(`\\n  ${role} `));
+  const version = await runArgsToExit({}, ['--version']);
+  assert.equal(version.code, 0);
+  assert.equal(version.out, 'srs-proxy 1.5.0\n');
+  const unknown = await runArgsToExit({}, ['no-such-role']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.out, /unknown role "no-such-role"/);
+  assert.match(unknown.out, /usage: srs-proxy/);
+  const extra = await runArgsToExit({}, ['registry', 'rtmp-edge']);
+  assert.equal(extra.code, 2);
 });

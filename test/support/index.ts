@@ -6,3 +6,4 @@ export { startNginxOrigin, NGINX_RTMP_MODULE, type NginxOrigin, type NginxOrigin
 export { newOriginIdentity, type HeartbeatBody } from './heartbeat.ts';
 export { seededRandom } from './random.ts';
 export { LogCapture, type LogLine } from './log-capture.ts';
+export { proxyBundle, PROXY_BUNDLE } from './proxy-build.ts';

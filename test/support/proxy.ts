@@ -2,9 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { freeTcpPort, freeUdpPort } from './ports.ts';
 import { spawnProcess, waitFor, type Spawned } from './process.ts';
+import { proxyBundle } from './proxy-build.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../services/proxy/src/main.ts', import.meta.url));
 
 export type ProxyRole = 'standalone' | 'registry' | 'rtmp-edge' | 'http-edge' | 'rtc-edge' | 'srt-edge';
 
@@ -28,11 +28,11 @@ export interface ProxyHandle {
   stop(): Promise<number | null>;
 }
 
-/** Bounded wait for a spawned proxy to report ready: tsx compiles on first start (~2-4 s). */
+/** Bounded wait for a spawned proxy to report ready: under 1 s idle, several on a starved machine. */
 const PROXY_READY_TIMEOUT_MS = 30_000;
 
 /**
- * Spawns the real proxy process (`services/proxy/src/main.ts <role>`) on free ports and waits
+ * Spawns the real proxy process (the compiled bundle production runs, `srs-proxy.js <role>`) on free ports and waits
  * until its /readyz answers 200. `env` overrides anything (e.g. PROXY_NATS_URL, Redis settings).
  */
 export async function startProxy(opts: { role?: ProxyRole; env?: Record<string, string>; ports?: Partial<ProxyPorts> } = {}): Promise<ProxyHandle> {
@@ -58,7 +58,7 @@ export async function startProxy(opts: { role?: ProxyRole; env?: Record<string, 
     PROXY_LOG_LEVEL: process.env.PROXY_LOG_LEVEL ?? 'info',
     ...opts.env,
   };
-  const proc = spawnProcess(process.execPath, ['--import', 'tsx', MAIN, role], { cwd: ROOT, env });
+  const proc = spawnProcess(process.execPath, [proxyBundle(), role], { cwd: ROOT, env });
   try {
     await waitFor(
       async () => {

@@ -11,3 +11,4 @@ export { OpsServer, type ReadinessCheck } from './ops-server.ts';
 export { listenTcp, bindUdp } from './net.ts';
 export { runProcess, Starter, StartupError, withTimeout, EXIT_OK, EXIT_FORCED, EXIT_FATAL, type Closable, type ProcessOptions } from './lifecycle.ts';
 export { startTelemetry, tracer, withSpan, injectTraceHeaders, withExtractedContext, SpanStatusCode, type Span, type Tracer } from './telemetry.ts';
+export { PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER } from './version.ts';

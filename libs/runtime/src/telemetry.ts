@@ -1,9 +1,6 @@
 import { context, propagation, trace, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 export { SpanStatusCode, type Span, type Tracer };
@@ -25,6 +22,13 @@ export async function startTelemetry(opts: { serviceName: string; otlpEndpoint: 
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     return { close: async () => {} };
   }
+  // The SDK and exporter are loaded only when traces are exported: they are most of the
+  // proxy's start-up time and idle memory, and a process without an endpoint never uses them.
+  const [{ NodeSDK }, { OTLPTraceExporter }, { resourceFromAttributes }] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+  ]);
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: opts.serviceName }),
     traceExporter: new OTLPTraceExporter({ url: opts.otlpEndpoint }),

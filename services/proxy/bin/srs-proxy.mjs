@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry through tsx: `srs-proxy [standalone|registry|rtmp-edge|http-edge|rtc-edge|srt-edge]`.
-import { spawn } from 'node:child_process';
+// `srs-proxy [role]`: runs the compiled bundle in this process (no child, so signals reach the proxy).
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const tsx = import.meta.resolve('tsx');
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const child = spawn(process.execPath, ['--import', tsx, main, ...process.argv.slice(2)], { stdio: 'inherit' });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const bundle = new URL('../dist/srs-proxy.js', import.meta.url);
+if (!existsSync(fileURLToPath(bundle))) {
+  process.stderr.write('srs-proxy: not built yet; run `pnpm build` in the repository first\n');
+  process.exit(1);
+}
+await import(bundle.href);

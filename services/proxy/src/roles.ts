@@ -5,14 +5,6 @@ export type Role = (typeof ROLES)[number];
 export const EDGE_ROLES = ['rtmp-edge', 'http-edge', 'rtc-edge', 'srt-edge'] as const;
 export type EdgeRole = (typeof EDGE_ROLES)[number];
 
-export function parseRole(arg: string | undefined): Role {
-  const role = arg ?? 'standalone';
-  if (!(ROLES as readonly string[]).includes(role)) {
-    throw new Error(`unknown role "${role}"; expected one of: ${ROLES.join(', ')}`);
-  }
-  return role as Role;
-}
-
 export function runsRegistry(role: Role): boolean {
   return role === 'standalone' || role === 'registry';
 }

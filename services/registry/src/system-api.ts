@@ -1,13 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { RegisterError, type Balancer, type OriginRecord, parseRegisterBody } from '@srs-proxy/balancer';
-import { errorMessage, RateLimitedLog, type Logger } from '@srs-proxy/runtime';
+import { errorMessage, RateLimitedLog, PROXY_SERVER_HEADER, PROXY_VERSION_STRING, type Logger } from '@srs-proxy/runtime';
 import { decodeRegisterBody, REGISTER_BODY_LIMIT, registerAuthorized, viewAuthorized, type RegisterAuthConfig } from './register-request.ts';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './bus-requests.ts';
 import type { RegistryMetrics } from './registry-metrics.ts';
 
 /** Identity the Go proxy reports; SRS tooling and our compatibility tests read it. */
-export const SERVER_HEADER = 'SRSProxy/1.5.0';
-export const VERSION_BODY = { signature: 'SRSProxy', version: '1.5.0' } as const;
+export const SERVER_HEADER = PROXY_SERVER_HEADER;
+export const VERSION_BODY = { signature: 'SRSProxy', version: PROXY_VERSION_STRING } as const;
 
 /** Numeric `code` of JSON error bodies: the HTTP status, so clients that only read JSON still see it. */
 const CODE_BAD_REQUEST = 400;
