@@ -1,4 +1,5 @@
 import type { EndpointKind, OriginRecord } from './origin.ts';
+import { DEFAULT_PLACEMENT_STRATEGY, type PlacementStrategy } from './placement.ts';
 
 /** HLS playback session: segment requests carry `spbhid` and are routed by `stream_url`. */
 export interface HlsSession {
@@ -100,6 +101,8 @@ export interface BalancerOptions {
   maxStreams: number;
   maxHlsSessions: number;
   maxRtcSessions: number;
+  /** Where new streams go (`PROXY_LOAD_BALANCE_STRATEGY`, see placement.ts). */
+  strategy: PlacementStrategy;
   now: () => number;
   random: () => number;
 }
@@ -120,6 +123,7 @@ export const DEFAULT_BALANCER_OPTIONS: BalancerOptions = {
   maxStreams: 200_000,
   maxHlsSessions: 200_000,
   maxRtcSessions: 100_000,
+  strategy: DEFAULT_PLACEMENT_STRATEGY,
   now: Date.now,
   random: Math.random,
 };

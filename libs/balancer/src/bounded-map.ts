@@ -3,6 +3,8 @@
  * than `maxEntries`: past the cap the least recently used entry is evicted. Every entry shares one
  * TTL and a refresh moves it to the end, so iteration order is expiry order and a sweep stops at
  * the first live entry (O(expired)). The clock is passed in by the caller (injected `now`).
+ * `onDrop` hears every entry that leaves other than by `clear()`: expired, evicted, deleted or
+ * overwritten (so a caller can keep counts of the values in step).
  */
 export class BoundedMap<K, V> {
   readonly #entries = new Map<K, { value: V; expiresAt: number }>();
@@ -10,6 +12,7 @@ export class BoundedMap<K, V> {
   constructor(
     readonly ttlMs: number,
     readonly maxEntries: number,
+    readonly onDrop?: (key: K, value: V) => void,
   ) {
     if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${ttlMs}`);
     if (!(maxEntries >= 1)) throw new RangeError(`maxEntries must be at least 1, got ${maxEntries}`);
@@ -25,6 +28,7 @@ export class BoundedMap<K, V> {
     if (e === undefined) return undefined;
     if (e.expiresAt <= now) {
       this.#entries.delete(key);
+      this.onDrop?.(key, e.value);
       return undefined;
     }
     return e.value;
@@ -41,20 +45,29 @@ export class BoundedMap<K, V> {
 
   /** Stores (or replaces) a value with a fresh TTL. Returns the entries evicted to respect the cap. */
   set(key: K, value: V, now: number): Array<[K, V]> {
-    this.#entries.delete(key);
+    const old = this.#entries.get(key);
+    if (old !== undefined) {
+      this.#entries.delete(key);
+      this.onDrop?.(key, old.value);
+    }
     this.#entries.set(key, { value, expiresAt: now + this.ttlMs });
     const evicted: Array<[K, V]> = [];
     while (this.#entries.size > this.maxEntries) {
       const oldest = this.#entries.entries().next();
       if (oldest.done) break;
       this.#entries.delete(oldest.value[0]);
+      this.onDrop?.(oldest.value[0], oldest.value[1].value);
       evicted.push([oldest.value[0], oldest.value[1].value]);
     }
     return evicted;
   }
 
   delete(key: K): boolean {
-    return this.#entries.delete(key);
+    const e = this.#entries.get(key);
+    if (e === undefined) return false;
+    this.#entries.delete(key);
+    this.onDrop?.(key, e.value);
+    return true;
   }
 
   /** Removes and returns every expired entry. */
@@ -63,6 +76,7 @@ export class BoundedMap<K, V> {
     for (const [key, e] of this.#entries) {
       if (e.expiresAt > now) break;
       this.#entries.delete(key);
+      this.onDrop?.(key, e.value);
       removed.push([key, e.value]);
     }
     return removed;

@@ -1,20 +1,16 @@
-export { NoOriginError, EndpointError, RegisterError, StreamUrlError, StoreUnavailableError, NO_ORIGIN, BAD_ENDPOINT, BAD_REGISTER, BAD_STREAM_URL, STORE_UNAVAILABLE } from './errors.ts';
-export { parseEndpoint, formatHostPort, type Endpoint, type EndpointProto } from './endpoint.ts';
+export { NoOriginError, EndpointError, RegisterError, StreamUrlError, NO_ORIGIN, BAD_ENDPOINT, BAD_STREAM_URL } from './errors.ts';
+export { formatHostPort, type Endpoint } from './endpoint.ts';
 export {
-  parseRegisterBody, resolveEndpoint, resolveEndpoints, hasEndpoint, originId,
-  ENDPOINT_KINDS, ORIGIN_RECORD_VERSION, MAX_ENDPOINTS_PER_KIND, MAX_FIELD_LENGTH,
+  parseRegisterBody, resolveEndpoint, resolveEndpoints, originId, ENDPOINT_KINDS,
   type OriginRecord, type EndpointKind,
 } from './origin.ts';
-export { normalizeStreamUrl, streamUrlFromRtmp, streamUrlFromSrt, streamUrlFromHttp, vhostOf, pathExt, DEFAULT_VHOST, type HttpStreamUrl } from './stream-url.ts';
-export { selectOrigin, isAlive, type SelectInput } from './select.ts';
+export { normalizeStreamUrl, streamUrlFromRtmp, streamUrlFromSrt, streamUrlFromHttp, type HttpStreamUrl } from './stream-url.ts';
+export { PLACEMENT_STRATEGIES, DEFAULT_PLACEMENT_STRATEGY, type PlacementStrategy } from './placement.ts';
 export {
   SESSION_DTO_VERSION, DEFAULT_BALANCER_OPTIONS,
   type Balancer, type BalancerOptions, type HlsSession, type RtcSession, type PickOptions, type PickResult, type OriginStatus, type StreamMapping,
 } from './balancer.ts';
-export { MemoryBalancer, DEFAULT_LIST_STREAMS_LIMIT } from './memory-balancer.ts';
-export { mappingVerdict, type MappingVerdict } from './mapping.ts';
-export {
-  RedisBalancer, STREAM_MAPPING_VERSION, REDIS_COMMAND_TIMEOUT_MS,
-  type RedisConnection, type StreamMappingDto,
-} from './redis-balancer.ts';
-export { createBalancer, type BalancerConfig } from './factory.ts';
+export { MemoryBalancer } from './memory-balancer.ts';
+export { mappingVerdict } from './mapping.ts';
+export { RedisBalancer } from './redis-balancer.ts';
+export { createBalancer } from './factory.ts';

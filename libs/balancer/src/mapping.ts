@@ -1,4 +1,4 @@
-import { isAlive } from './select.ts';
+import { isAlive } from './placement.ts';
 import type { EndpointKind, OriginRecord } from './origin.ts';
 
 /**

@@ -13,7 +13,7 @@ import { BoundedMap } from './bounded-map.ts';
 import { NoOriginError } from './errors.ts';
 import { mappingVerdict, noOriginMessage } from './mapping.ts';
 import type { OriginRecord } from './origin.ts';
-import { isAlive, selectOrigin } from './select.ts';
+import { eligibleOrigins, isAlive, loadScore, place, type Candidate } from './placement.ts';
 
 /** Default page size of listStreams: a cluster view, not a dump of every key. */
 export const DEFAULT_LIST_STREAMS_LIMIT = 1_000;
@@ -38,6 +38,10 @@ export class MemoryBalancer implements Balancer {
   readonly #origins = new Map<string, OriginRecord>();
   /** stream URL → origin id */
   readonly #streams: BoundedMap<string, string>;
+  /** origin id → live mappings to it (the `least-streams` count), kept in step by #streams' onDrop */
+  readonly #placed = new Map<string, number>();
+  /** origin id → loadScore of its last heartbeat, for `least-load` */
+  readonly #loads = new Map<string, number>();
   /** origin id → ms epoch until which new picks avoid it */
   readonly #penalties: BoundedMap<string, number>;
   /** `origin\nstream` → reported failed: that stream's mapping must not return to that origin */
@@ -49,7 +53,7 @@ export class MemoryBalancer implements Balancer {
   constructor(opts: Partial<BalancerOptions> = {}) {
     const o = { ...DEFAULT_BALANCER_OPTIONS, ...opts };
     this.options = o;
-    this.#streams = new BoundedMap(o.streamTtlMs, o.maxStreams);
+    this.#streams = new BoundedMap(o.streamTtlMs, o.maxStreams, (_url, id) => this.#unplace(id));
     this.#penalties = new BoundedMap(o.failurePenaltyMs, o.maxOrigins);
     this.#streamFailures = new BoundedMap(o.failurePenaltyMs, o.maxStreams);
     this.#hlsByUrl = new BoundedMap(o.hlsTtlMs, o.maxHlsSessions);
@@ -64,6 +68,8 @@ export class MemoryBalancer implements Balancer {
     this.#closed = true;
     this.#origins.clear();
     this.#streams.clear();
+    this.#placed.clear();
+    this.#loads.clear();
     this.#penalties.clear();
     this.#streamFailures.clear();
     this.#hlsByUrl.clear();
@@ -76,10 +82,14 @@ export class MemoryBalancer implements Balancer {
   async update(origin: OriginRecord): Promise<boolean> {
     const known = this.#origins.delete(origin.id);
     this.#origins.set(origin.id, origin);
+    const load = loadScore(origin.summaries);
+    if (load === undefined) this.#loads.delete(origin.id);
+    else this.#loads.set(origin.id, load);
     while (this.#origins.size > this.options.maxOrigins) {
       const oldest = this.#origins.keys().next();
       if (oldest.done) break;
       this.#origins.delete(oldest.value);
+      this.#loads.delete(oldest.value);
     }
     return !known;
   }
@@ -104,29 +114,30 @@ export class MemoryBalancer implements Balancer {
       if (verdict === 'no-protocol') throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
       replaced = mappedId;
     }
-    const chosen = selectOrigin({
-      candidates: [...this.#origins.values()],
-      now,
-      originTtlMs: this.options.originTtlMs,
-      protocol: opts.protocol,
-      avoid: opts.avoid,
-      penalties: this.#penaltiesFor(streamUrl, now),
-      random: this.options.random,
-    });
+    // Expired mappings leave the counts before they are compared (O(expired): expiry order).
+    this.#streams.sweep(now);
+    const candidates: Array<Candidate & { origin: OriginRecord }> = [];
+    for (const origin of eligibleOrigins(this.#origins.values(), { now, originTtlMs: this.options.originTtlMs, protocol: opts.protocol, avoid: opts.avoid })) {
+      candidates.push({
+        origin,
+        id: origin.id,
+        streams: this.#placed.get(origin.id) ?? 0,
+        load: this.#loads.get(origin.id),
+        // Global penalties and this stream's own failure reports are both soft: a last resort.
+        penalised: this.#penalties.peek(origin.id, now) !== undefined || this.#streamFailures.peek(failureKey(origin.id, streamUrl), now) !== undefined,
+      });
+    }
+    const chosen = place(candidates, this.options.strategy, this.options.random)?.origin;
     if (chosen === undefined) throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
     this.#streams.set(streamUrl, chosen.id, now);
+    this.#placed.set(chosen.id, (this.#placed.get(chosen.id) ?? 0) + 1);
     return replaced === undefined ? { origin: chosen, fresh: true } : { origin: chosen, fresh: true, replaced };
   }
 
-  /** Global penalties plus this stream's own failure reports (both soft: used only as a last resort). */
-  #penaltiesFor(streamUrl: string, now: number): Map<string, number> {
-    const out = new Map<string, number>(this.#penalties.entries(now));
-    for (const id of this.#origins.keys()) {
-      if (this.#streamFailures.peek(failureKey(id, streamUrl), now) !== undefined) {
-        out.set(id, Math.max(out.get(id) ?? 0, now + this.options.failurePenaltyMs));
-      }
-    }
-    return out;
+  #unplace(originId: string): void {
+    const n = (this.#placed.get(originId) ?? 0) - 1;
+    if (n > 0) this.#placed.set(originId, n);
+    else this.#placed.delete(originId);
   }
 
   async reportFailure(originId: string, streamUrl: string): Promise<void> {
@@ -142,6 +153,7 @@ export class MemoryBalancer implements Balancer {
     for (const [id, origin] of this.#origins) {
       if (!isAlive(origin, now, this.options.originTtlMs)) {
         this.#origins.delete(id);
+        this.#loads.delete(id);
         expired.push(origin);
       }
     }

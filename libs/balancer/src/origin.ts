@@ -119,7 +119,3 @@ export function resolveEndpoint(origin: OriginRecord, kind: EndpointKind): Endpo
 export function resolveEndpoints(origin: OriginRecord, kind: EndpointKind): Endpoint[] {
   return origin[kind].map((e) => parseEndpoint(e, origin.ip));
 }
-
-export function hasEndpoint(origin: OriginRecord, kind: EndpointKind): boolean {
-  return origin[kind].length > 0;
-}

@@ -15,8 +15,8 @@ import { NoOriginError, StoreUnavailableError } from './errors.ts';
 import { mappingVerdict, noOriginMessage } from './mapping.ts';
 import { DEFAULT_LIST_STREAMS_LIMIT } from './memory-balancer.ts';
 import type { EndpointKind, OriginRecord } from './origin.ts';
-import { isAlive, selectOrigin } from './select.ts';
-import { CAS_MAPPING, HLS_LOAD_BY_ID, HLS_LOAD_OR_STORE, PICK, PROTOCOL_MASKS, REPORT_FAILURE, SWEEP_ORIGINS, UPDATE_ORIGIN } from './redis-scripts.ts';
+import { isAlive, loadScore, place, type Candidate } from './placement.ts';
+import { HLS_LOAD_BY_ID, HLS_LOAD_OR_STORE, PICK, PLACE, PROTOCOL_MASKS, REPORT_FAILURE, SWEEP_ORIGINS, UPDATE_ORIGIN } from './redis-scripts.ts';
 
 export interface RedisConnection {
   host: string;
@@ -44,22 +44,23 @@ export const REDIS_MAX_RETRIES_PER_REQUEST = 1;
 export const REDIS_RECONNECT_MAX_DELAY_MS = 2_000;
 /** A record outlives its liveness window this many times over, so sweepExpired can still name it. */
 export const ORIGIN_RECORD_TTL_FACTOR = 2;
-/** Two replicas racing on a new stream settle in one retry; three covers a mapping that is replaced meanwhile. */
-export const PICK_CAS_ATTEMPTS = 3;
 /**
- * Random probes of the pick script before it scans every alive origin: with a share p of
- * penalised or avoided origins the scan runs with probability p^4 (1 in 16 when half are out).
+ * Round trips of candidates-then-store a pick may take: losing a race to another replica costs one
+ * more read (adopting its choice), replacing a failed mapping one more; four covers both.
  */
-export const PICK_PROBES = 4;
-/** Seeds for the pick script's PRNG: small integers convert to arguments cheaply, 2^30 distinct sequences. */
-const PICK_SEED_RANGE = 2 ** 30;
+export const PICK_CAS_ATTEMPTS = 4;
+/** Random start ranks for the pick script's sample: small integers convert to arguments cheaply. */
+const PICK_START_RANGE = 2 ** 30;
 /**
  * Parsed origin records kept for reuse, keyed by id and compared with the raw JSON just read, so
  * a hit is exactly what Redis holds (never stale). Far above a real fleet; bounds memory (records
  * are ~1 KB) when ids churn.
  */
 export const PARSED_ORIGIN_CACHE_MAX = 4_096;
-/** A first pick reads at most this many random alive origins: uniform choice without MGETting 10k records. */
+/**
+ * A first pick compares at most this many alive origins (a random window of the index): every real
+ * fleet is read whole, and a 10k-origin flood costs 256 candidates, not 10k, per new stream.
+ */
 export const PICK_SAMPLE_SIZE = 256;
 /** Records per MGET when every alive origin must be read (listOrigins, rare protocol). */
 export const MGET_CHUNK = 1_000;
@@ -80,9 +81,9 @@ function protocolMask(origin: OriginRecord): number {
 
 const SCRIPTS = {
   srspPick: { numberOfKeys: 4, lua: PICK },
-  srspUpdateOrigin: { numberOfKeys: 3, lua: UPDATE_ORIGIN },
-  srspCasMapping: { numberOfKeys: 1, lua: CAS_MAPPING },
-  srspReportFailure: { numberOfKeys: 3, lua: REPORT_FAILURE },
+  srspPlace: { numberOfKeys: 2, lua: PLACE },
+  srspUpdateOrigin: { numberOfKeys: 4, lua: UPDATE_ORIGIN },
+  srspReportFailure: { numberOfKeys: 4, lua: REPORT_FAILURE },
   srspHlsLoadOrStore: { numberOfKeys: 2, lua: HLS_LOAD_OR_STORE },
   srspHlsLoadById: { numberOfKeys: 1, lua: HLS_LOAD_BY_ID },
   srspSweepOrigins: { numberOfKeys: 1, lua: SWEEP_ORIGINS },
@@ -121,18 +122,19 @@ const parseMapping = (raw: string | null | undefined) => parseJson<StreamMapping
  * | `origin:<id>` | OriginRecord JSON | origin TTL × ORIGIN_RECORD_TTL_FACTOR, refreshed per heartbeat |
  * | `origins` | ZSET id → last heartbeat (ms) | members removed by sweepExpired |
  * | `origins:m:<mask>` | protocol index: ZSET id → last heartbeat, one ZSET per endpoint-kind mask | record TTL, refreshed per heartbeat; trimmed by sweepExpired |
+ * | `load:<id>` | loadScore of the last heartbeat ('' = none) | as the record |
  * | `stream:<url>` | StreamMappingDto JSON | stream TTL, refreshed on every pick |
+ * | `placed:<id>` | ZSET stream URL → mapping expiry (ms): live streams on the origin | stream TTL, refreshed with its mappings |
  * | `penalties` | ZSET id → penalised until (ms) | penalty, refreshed per report |
  * | `fail:<url>` | ZSET id → failed for this stream until (ms) | penalty |
  * | `hls:<url>`, `spbhid:<id>` | HlsSession JSON | HLS TTL, refreshed on use |
  * | `rtc:<ufrag>` | RtcSession JSON | RTC TTL, refreshed on lookup |
  *
- * A heartbeat costs one script of SET + ZADD + ZADD + PEXPIRE (+ ZCARD for a new origin): O(log n),
- * no list rewrite. A pick is one script round trip: a sticky read, or a first pick that chooses
- * from the protocol index and stores the mapping atomically (see PICK). Origins registered by an
- * older version (no index entry yet) are still found: when the index has no candidate but alive
- * origins exist, the pick falls back to reading records and a compare-and-set, until they
- * heartbeat again.
+ * A heartbeat costs one script of SET + SET + ZADD + ZADD + PEXPIRE (+ ZCARD for a new origin):
+ * O(log n), no list rewrite. A repeat pick is one script round trip (PICK answers the sticky
+ * mapping). A first pick is two: PICK returns the candidates with their stream counts and loads,
+ * placement.ts chooses, and PLACE stores the mapping with a compare-and-set (a replica that lost
+ * the race re-reads and adopts the winner's choice).
  */
 export class RedisBalancer implements Balancer {
   readonly kind = 'redis' as const;
@@ -143,6 +145,12 @@ export class RedisBalancer implements Balancer {
   readonly #redis: Redis;
   /** id → last raw record JSON and its parse (see PARSED_ORIGIN_CACHE_MAX). */
   readonly #parsed = new Map<string, { raw: string; origin: OriginRecord | undefined }>();
+  /**
+   * origin id → this replica's placements chosen but not yet stored: added to the counts Redis
+   * returned, so a burst of concurrent first picks (which all read the same counts) spreads
+   * instead of piling onto the same least-loaded origin. Entries live for one round trip.
+   */
+  readonly #pending = new Map<string, number>();
   #closed = false;
 
   constructor(conn: RedisConnection, opts: Partial<BalancerOptions> = {}) {
@@ -219,16 +227,18 @@ export class RedisBalancer implements Balancer {
         this.#key('origin:', origin.id),
         originsKey,
         this.#key('origins:m:', String(protocolMask(origin))),
+        this.#key('load:', origin.id),
         JSON.stringify(origin),
         ttl,
         origin.updated_at,
         origin.id,
+        loadScore(origin.summaries) ?? '',
       )) as [number, number];
       if (count > this.options.maxOrigins) {
         // A register flood past the cap evicts the stalest origins, as the memory balancer does.
         const popped = (await r.zpopmin(originsKey, count - this.options.maxOrigins)).filter((_, i) => i % 2 === 0);
         if (popped.length > 0) {
-          const evict = r.pipeline().del(...popped.map((id) => this.#key('origin:', id)));
+          const evict = r.pipeline().del(...popped.flatMap((id) => [this.#key('origin:', id), this.#key('load:', id)]));
           for (let m = 0; m < PROTOCOL_MASKS; m++) evict.zrem(this.#key('origins:m:', String(m)), ...popped);
           const res = await evict.exec();
           for (const [err] of res ?? []) if (err) throw err;
@@ -247,15 +257,15 @@ export class RedisBalancer implements Balancer {
       let avoid = opts.avoid ?? [];
       for (let attempt = 0; attempt < PICK_CAS_ATTEMPTS; attempt++) {
         const now = this.options.now();
-        const seed = Math.floor(this.options.random() * PICK_SEED_RANGE);
+        const start = Math.floor(this.options.random() * PICK_START_RANGE);
         const res = (await this.#script(
           r, 'srspPick', ...keys,
-          now, this.options.originTtlMs, this.options.streamTtlMs, this.prefix, protocolBit, expected, STREAM_MAPPING_VERSION, PICK_PROBES, seed, ...avoid,
-        )) as string[];
+          now, this.options.originTtlMs, this.options.streamTtlMs, this.prefix, protocolBit, expected, PICK_SAMPLE_SIZE, start, ...avoid,
+        )) as Array<string | number>;
         if (res[0] === 'mapped') {
-          const id = res[1]!;
-          const failedUntil = res[3]!;
-          const origin = this.#origin(id, res[2]!);
+          const id = String(res[1]);
+          const failedUntil = String(res[3]);
+          const origin = this.#origin(id, String(res[2]));
           const verdict = mappingVerdict(origin, {
             now,
             originTtlMs: this.options.originTtlMs,
@@ -269,30 +279,57 @@ export class RedisBalancer implements Balancer {
           replaced ??= id;
           continue;
         }
-        if (res[0] === 'fresh') {
-          const id = res[1]!;
-          const origin = this.#origin(id, res[2]!);
+        if (res[0] !== 'choose') throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
+        const chosen = place(this.#candidates(res), this.options.strategy, this.options.random)!;
+        const dto: StreamMappingDto = { v: STREAM_MAPPING_VERSION, origin_id: chosen.id };
+        this.#pending.set(chosen.id, (this.#pending.get(chosen.id) ?? 0) + 1);
+        let stored: [number, string?];
+        try {
+          stored = (await this.#script(
+            r, 'srspPlace', keys[0]!, this.#key('placed:', chosen.id),
+            expected, chosen.id, JSON.stringify(dto), this.options.streamTtlMs, now, this.prefix, streamUrl,
+          )) as [number, string?];
+        } finally {
+          const n = (this.#pending.get(chosen.id) ?? 1) - 1;
+          if (n > 0) this.#pending.set(chosen.id, n);
+          else this.#pending.delete(chosen.id);
+        }
+        if (stored[0] === 1) {
+          const origin = this.#origin(chosen.id, stored[1] ?? '');
           const verdict = mappingVerdict(origin, { now, originTtlMs: this.options.originTtlMs, protocol: opts.protocol, failedForStream: false });
           if (verdict === 'keep' && origin !== undefined) return replaced === undefined ? { origin, fresh: true } : { origin, fresh: true, replaced };
           // Stored, but its record does not decode or does not match the index (a corrupt value, or
           // two heartbeats with other endpoints in the same millisecond): replace it, avoiding it.
-          expected = id;
-          avoid = [...avoid, id];
+          expected = chosen.id;
+          avoid = [...avoid, chosen.id];
           continue;
         }
-        if (Number(res[1]) === 0) throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
-        // Alive origins but none eligible in the index: records of an older version not indexed
-        // yet, or every origin avoided. Read the records and compare-and-set.
-        const chosen = await this.#choose(r, keys[1]!, now, { ...opts, avoid });
-        if (chosen === undefined) throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
-        const dto: StreamMappingDto = { v: STREAM_MAPPING_VERSION, origin_id: chosen.id };
-        const won = await this.#script(r, 'srspCasMapping', keys[0]!, expected, JSON.stringify(dto), this.options.streamTtlMs);
-        if (won === 1) return replaced === undefined ? { origin: chosen, fresh: true } : { origin: chosen, fresh: true, replaced };
-        // Another replica mapped the stream first: loop to read and adopt its choice.
+        if (stored[0] === 2) {
+          // The chosen origin's record vanished since the candidates were read: choose again.
+          avoid = [...avoid, chosen.id];
+          continue;
+        }
+        // Another replica changed the mapping first: loop to read and adopt its choice.
         expected = '';
       }
       throw new NoOriginError(`mapping of ${streamUrl} kept changing; gave up after ${PICK_CAS_ATTEMPTS} attempts`);
     });
+  }
+
+  /** The PICK script's flat candidate list (id, penalised, streams, load) with this replica's pending placements added. */
+  #candidates(res: Array<string | number>): Candidate[] {
+    const out: Candidate[] = [];
+    for (let i = 1; i + 3 < res.length; i += 4) {
+      const id = String(res[i]);
+      const load = res[i + 3] === '' ? undefined : Number(res[i + 3]);
+      out.push({
+        id,
+        penalised: Number(res[i + 1]) === 1,
+        streams: Number(res[i + 2]) + (this.#pending.get(id) ?? 0),
+        load: load !== undefined && Number.isFinite(load) ? load : undefined,
+      });
+    }
+    return out;
   }
 
   /** The record for a raw JSON value just read, reusing the last parse of that exact value. */
@@ -304,41 +341,6 @@ export class RedisBalancer implements Balancer {
     if (this.#parsed.size >= PARSED_ORIGIN_CACHE_MAX) this.#parsed.delete(this.#parsed.keys().next().value!);
     this.#parsed.set(id, { raw, origin });
     return origin;
-  }
-
-  /** Fresh placement over alive origins (a random sample when there are many). */
-  async #choose(r: Redis, failKey: string, now: number, opts: PickOptions): Promise<OriginRecord | undefined> {
-    const cutoff = now - this.options.originTtlMs;
-    const res = await r
-      .pipeline()
-      .zrangebyscore(this.#key('origins'), `(${cutoff}`, '+inf')
-      .zrangebyscore(this.#key('penalties'), `(${now}`, '+inf', 'WITHSCORES')
-      .zrangebyscore(failKey, `(${now}`, '+inf', 'WITHSCORES')
-      .exec();
-    if (res === null) throw new StoreUnavailableError('redis pick: pipeline aborted');
-    for (const [err] of res) if (err) throw err;
-    const avoid = new Set(opts.avoid ?? []);
-    const ids = (res[0]![1] as string[]).filter((id) => !avoid.has(id));
-    const penalties = new Map<string, number>();
-    for (const list of [res[1]![1] as string[], res[2]![1] as string[]]) {
-      for (let i = 0; i + 1 < list.length; i += 2) {
-        const id = list[i]!;
-        penalties.set(id, Math.max(penalties.get(id) ?? 0, Number(list[i + 1])));
-      }
-    }
-    // Partial Fisher-Yates: the first PICK_SAMPLE_SIZE ids become a uniform random sample.
-    const sample = Math.min(ids.length, PICK_SAMPLE_SIZE);
-    for (let i = 0; i < sample; i++) {
-      const j = i + Math.min(ids.length - i - 1, Math.floor(this.options.random() * (ids.length - i)));
-      [ids[i], ids[j]] = [ids[j]!, ids[i]!];
-    }
-    const select = (candidates: OriginRecord[]) =>
-      selectOrigin({ candidates, now, originTtlMs: this.options.originTtlMs, protocol: opts.protocol, avoid: opts.avoid, penalties, random: this.options.random });
-    const first = await this.#records(r, ids.slice(0, sample));
-    const inSample = select(first);
-    // A sampled healthy origin is final; otherwise widen to every alive origin (rare protocol, penalties).
-    if (sample === ids.length || (inSample !== undefined && (penalties.get(inSample.id) ?? 0) <= now)) return inSample;
-    return select([...first, ...(await this.#records(r, ids.slice(sample)))]);
   }
 
   async #records(r: Redis, ids: string[]): Promise<OriginRecord[]> {
@@ -364,11 +366,13 @@ export class RedisBalancer implements Balancer {
         this.#key('stream:', streamUrl),
         this.#key('penalties'),
         this.#key('fail:', streamUrl),
+        this.#key('placed:', originId),
         originId,
         now + penalty,
         penalty,
         now,
         this.options.maxOrigins,
+        streamUrl,
       ),
     );
   }

@@ -25,22 +25,35 @@ end
 `;
 
 /**
- * Compare-and-set of a mapping. KEYS: stream mapping. ARGV: expected origin id ('' = unmapped),
- * new mapping JSON, stream TTL ms. Returns 1 when stored; 0 when another replica got there first
- * (the caller re-reads and adopts the winner's origin).
+ * Stores a placement: the compare-and-set of a mapping, plus the per-origin stream counts that
+ * `least-streams` reads. KEYS: stream mapping, `placed:<chosen>`. ARGV: [1] expected origin id
+ * ('' = unmapped), [2] chosen origin id, [3] mapping JSON, [4] stream TTL ms, [5] now ms, [6] key
+ * prefix, [7] stream URL.
+ *
+ * Returns {1, chosen origin record JSON} when stored; {0} when another replica changed the mapping
+ * first (the caller re-reads and adopts it); {2} when the chosen origin's record is gone (expired
+ * or evicted since the candidates were read: the caller chooses again). `placed:<id>` is a ZSET
+ * stream URL → mapping expiry, so its live count follows the mappings' own TTLs; it is trimmed here
+ * and expires with its newest mapping, which keeps it bounded by the origin's live mappings.
  */
-export const CAS_MAPPING = `${DECODE_MAPPING}
-if mapped_origin(redis.call('GET', KEYS[1])) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-  return 1
-end
-return 0
+export const PLACE = `${DECODE_MAPPING}
+if mapped_origin(redis.call('GET', KEYS[1])) ~= ARGV[1] then return {0} end
+local rec = redis.call('GET', ARGV[6] .. 'origin:' .. ARGV[2])
+if not rec then return {2} end
+local now = tonumber(ARGV[5])
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if ARGV[1] ~= '' then redis.call('ZREM', ARGV[6] .. 'placed:' .. ARGV[1], ARGV[7]) end
+return {1, rec}
 `;
 
 /**
- * Failure report. KEYS: stream mapping, penalties ZSET, per-stream failure ZSET. ARGV: origin id,
- * penalty-until ms, penalty ms, now ms, max penalty entries. Penalises the origin, remembers the
- * failure for this stream, and drops the mapping only if it still points at that origin.
+ * Failure report. KEYS: stream mapping, penalties ZSET, per-stream failure ZSET, `placed:<origin>`.
+ * ARGV: origin id, penalty-until ms, penalty ms, now ms, max penalty entries, stream URL. Penalises
+ * the origin, remembers the failure for this stream, and drops the mapping (and its count) only if
+ * it still points at that origin.
  */
 export const REPORT_FAILURE = `${DECODE_MAPPING}
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
@@ -50,7 +63,10 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[4])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
-if mapped_origin(redis.call('GET', KEYS[1])) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if mapped_origin(redis.call('GET', KEYS[1])) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[4], ARGV[6])
+end
 return 1
 `;
 
@@ -124,16 +140,19 @@ return out
 
 /**
  * Heartbeat. KEYS: origin:<id>, origins ZSET, protocol index ZSET of the origin's mask
- * (`origins:m:<mask>`). ARGV: record JSON, record TTL ms, updated_at, origin id. Writes the record,
+ * (`origins:m:<mask>`), load:<id>. ARGV: record JSON, record TTL ms, updated_at, origin id, load
+ * score ('' when the heartbeat had no usable summaries). Writes the record and its load score,
  * scores the origin in both ZSETs with the same updated_at (a pick trusts an index entry only when
  * its score equals the origins ZSET score, so entries left in another mask's ZSET after the
  * endpoint set changed are ignored), and gives the index ZSET the record's TTL (an index nobody
  * heartbeats into holds only dead entries). Returns {1 if the origin was new else 0, origin count
- * when new else 0}: only a new origin can push the count past the cap. A refresh is five commands
- * (with the EVALSHA), O(log n), whatever the fleet size.
+ * when new else 0}: only a new origin can push the count past the cap. A refresh is six commands
+ * (with the EVALSHA), O(log n), whatever the fleet size. The load score is its own small key so a
+ * pick reads it without decoding records.
  */
 export const UPDATE_ORIGIN = `
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[2])
 local added = redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
 redis.call('PEXPIRE', KEYS[3], ARGV[2])
@@ -142,30 +161,27 @@ return {0, 0}
 `;
 
 /**
- * Sticky pick in one round trip: read the mapping, or place the stream and store the mapping
- * atomically.
+ * First round trip of a pick: the sticky mapping, or the candidates for placing the stream. The
+ * choice itself is made by the caller (placement.ts) and stored with PLACE.
  *
  * KEYS: stream mapping, per-stream failure ZSET, origins ZSET, penalties ZSET.
  * ARGV: [1] now ms, [2] origin TTL ms (alive = score > now - TTL), [3] stream TTL ms, [4] key
- * prefix, [5] protocol bit (0 = any protocol), [6] expected origin id ('' = unmapped), [7] mapping
- * DTO version, [8] probes n, [9] random seed (the caller's random source, so tests can fix it),
- * then the avoided origin ids.
+ * prefix, [5] protocol bit (0 = any protocol), [6] expected origin id ('' = unmapped), [7] sample
+ * size n, [8] random start rank (the caller's random source, so tests can fix it), then the
+ * avoided origin ids.
  *
- * - Mapped to an origin other than the expected one: refreshes the mapping's TTL and returns
- *   {'mapped', id, origin JSON or '', failed-for-stream-until or ''}; the caller judges it
- *   (mappingVerdict) and calls again with that id as expected to replace it.
- * - Unmapped, or still mapped to the expected id: chooses an origin and stores the mapping in the
- *   same atomic step (what makes replicas agree), returning {'fresh', id, origin JSON}; or
- *   {'none', alive origins in the origins ZSET} when the index has no eligible origin.
+ * - Mapped to an origin other than the expected one: refreshes the mapping's TTL and its entry in
+ *   that origin's `placed:` ZSET and returns {'mapped', id, origin JSON or '',
+ *   failed-for-stream-until or ''}; the caller judges it (mappingVerdict) and calls again with that
+ *   id as expected to replace it.
+ * - Unmapped, or still mapped to the expected id: returns {'choose', then per candidate: id,
+ *   penalised 0/1, live streams on it, load score or ''}, or {'none'}.
  *
- * Choice, uniform like selectOrigin: candidates are the alive members of the protocol index
- * ZSETs (the origins ZSET when any protocol will do). Up to n probes each take a uniformly random
- * alive entry by rank (O(log n)) and accept it when it is current (same score as in the origins
- * ZSET), not avoided, not penalised, not failed for this stream and its record exists. If every
- * probe is rejected, all alive entries are scanned (O(alive); only when many origins are
- * penalised or avoided) and one more draw picks among the healthy ones, else among the penalised
- * ones. Rejection sampling followed by an exact draw keeps the choice uniform. Draws come from
- * Redis's PRNG seeded with ARGV[9].
+ * Candidates are the alive members of the protocol index ZSETs (the origins ZSET when any protocol
+ * will do) that are current (same score as in the origins ZSET; stale entries left by an origin
+ * whose endpoint set changed are removed), not avoided. With more than n alive entries, n
+ * consecutive ranks from the random start (wrapping) are read: every origin is equally likely to be
+ * among them and the work stays O(n log N) however large the fleet.
  */
 export const PICK = `${DECODE_MAPPING}
 local now = tonumber(ARGV[1])
@@ -174,12 +190,14 @@ local prefix = ARGV[4]
 local cur = mapped_origin(redis.call('GET', KEYS[1]))
 if cur ~= '' and cur ~= ARGV[6] then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  local pk = prefix .. 'placed:' .. cur
+  redis.call('ZADD', pk, now + tonumber(ARGV[3]), string.sub(KEYS[1], #prefix + 8))
+  redis.call('PEXPIRE', pk, ARGV[3])
   return {'mapped', cur, redis.call('GET', prefix .. 'origin:' .. cur) or '', redis.call('ZSCORE', KEYS[2], cur) or ''}
 end
 local proto = tonumber(ARGV[5])
-local probes = tonumber(ARGV[8])
 local avoid = {}
-for i = 10, #ARGV do avoid[ARGV[i]] = true end
+for i = 9, #ARGV do avoid[ARGV[i]] = true end
 local sets = {}
 if proto == 0 then
   sets[1] = KEYS[3]
@@ -201,71 +219,41 @@ for _, s in ipairs(sets) do
     end
   end
 end
-local stale = {}
--- 'healthy', 'penalised', or nil when the entry is not a candidate.
-local function state(set, id, score)
-  if avoid[id] then return nil end
+local out, stale, seen = {'choose'}, {}, {}
+local function consider(set, id, score)
+  if avoid[id] or seen[id] then return end
   if set ~= KEYS[3] and redis.call('ZSCORE', KEYS[3], id) ~= score then
     stale[#stale + 1] = {set, id}
-    return nil
+    return
   end
+  seen[id] = true
+  local pen = 0
   local p = redis.call('ZSCORE', KEYS[4], id)
-  if p and tonumber(p) > now then return 'penalised' end
+  if p and tonumber(p) > now then pen = 1 end
   local f = redis.call('ZSCORE', KEYS[2], id)
-  if f and tonumber(f) > now then return 'penalised' end
-  return 'healthy'
+  if f and tonumber(f) > now then pen = 1 end
+  out[#out + 1] = id
+  out[#out + 1] = pen
+  out[#out + 1] = redis.call('ZCOUNT', prefix .. 'placed:' .. id, '(' .. now, '+inf')
+  out[#out + 1] = redis.call('GET', prefix .. 'load:' .. id) or ''
 end
-local chosen, rec
 if total > 0 then
-  math.randomseed(tonumber(ARGV[9]))
-  for i = 1, probes do
-    local k = math.floor(math.random() * total)
-    if k >= total then k = total - 1 end
-    for j = 1, #used do
-      if k < live[j] then
-        local e = redis.call('ZRANGE', used[j], dead[j] + k, dead[j] + k, 'WITHSCORES')
-        if e[1] and state(used[j], e[1], e[2]) == 'healthy' then
-          rec = redis.call('GET', prefix .. 'origin:' .. e[1])
-          if rec then chosen = e[1] end
-        end
-        break
-      end
+  local take = math.min(total, tonumber(ARGV[7]))
+  local pos = tonumber(ARGV[8]) % total
+  while take > 0 do
+    local j, k = 1, pos
+    while k >= live[j] do
       k = k - live[j]
+      j = j + 1
     end
-    if chosen then break end
-  end
-  if not chosen then
-    local healthy, eligible, seen = {}, {}, {}
-    for j = 1, #used do
-      local e = redis.call('ZRANGE', used[j], '(' .. cutoff, '+inf', 'BYSCORE', 'WITHSCORES')
-      for x = 1, #e, 2 do
-        local id = e[x]
-        if not seen[id] then
-          local st = state(used[j], id, e[x + 1])
-          if st then
-            seen[id] = true
-            eligible[#eligible + 1] = id
-            if st == 'healthy' then healthy[#healthy + 1] = id end
-          end
-        end
-      end
-    end
-    local r = math.random()
-    for _, pool in ipairs({healthy, eligible}) do
-      while not chosen and #pool > 0 do
-        local k = math.floor(r * #pool) + 1
-        if k > #pool then k = #pool end
-        rec = redis.call('GET', prefix .. 'origin:' .. pool[k])
-        if rec then chosen = pool[k] else table.remove(pool, k) end
-      end
-      if chosen then break end
-    end
+    local n = math.min(take, live[j] - k)
+    local e = redis.call('ZRANGE', used[j], dead[j] + k, dead[j] + k + n - 1, 'WITHSCORES')
+    for x = 1, #e, 2 do consider(used[j], e[x], e[x + 1]) end
+    take = take - n
+    pos = (pos + n) % total
   end
 end
 for _, s in ipairs(stale) do redis.call('ZREM', s[1], s[2]) end
-if not chosen then
-  return {'none', redis.call('ZCOUNT', KEYS[3], '(' .. cutoff, '+inf')}
-end
-redis.call('SET', KEYS[1], '{"v":' .. ARGV[7] .. ',"origin_id":' .. cjson.encode(chosen) .. '}', 'PX', ARGV[3])
-return {'fresh', chosen, rec}
+if #out == 1 then return {'none'} end
+return out
 `;

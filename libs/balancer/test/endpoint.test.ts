@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseEndpoint, formatHostPort, EndpointError } from '../src/index.ts';
+import { formatHostPort, EndpointError } from '../src/index.ts';
+import { parseEndpoint } from '../src/endpoint.ts';
 
 const IP = '10.0.0.5';
 

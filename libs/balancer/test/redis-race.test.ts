@@ -55,7 +55,8 @@ describe('Redis balancer across replicas', () => {
     const small = await perHeartbeat('hb10:', 10);
     const large = await perHeartbeat('hb2000:', 2_000);
     assert.deepEqual([...large.stats].sort(), [...small.stats].sort());
-    assert.ok(small.total <= 5, `a heartbeat costs ${small.total} commands: ${JSON.stringify([...small.stats])}`);
+    // EVALSHA, SET record, SET load score, ZADD origins, ZADD protocol index, PEXPIRE index.
+    assert.ok(small.total <= 6, `a heartbeat costs ${small.total} commands: ${JSON.stringify([...small.stats])}`);
     assert.ok(!small.stats.has('get') && !small.stats.has('mget') && !small.stats.has('keys'), 'no reads of other origins');
   });
 });

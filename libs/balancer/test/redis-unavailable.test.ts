@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisBalancer, REDIS_COMMAND_TIMEOUT_MS } from '../src/index.ts';
+import { RedisBalancer } from '../src/index.ts';
+import { REDIS_COMMAND_TIMEOUT_MS } from '../src/redis-balancer.ts';
 import { freeTcpPort, requireBinary, spawnProcess, startRedis, waitFor } from '../../../test/support/index.ts';
 import { origin } from './contract.ts';
 

@@ -1,8 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  normalizeStreamUrl, streamUrlFromRtmp, streamUrlFromHttp, streamUrlFromSrt, vhostOf, pathExt, DEFAULT_VHOST, StreamUrlError,
-} from '../src/index.ts';
+import { normalizeStreamUrl, streamUrlFromRtmp, streamUrlFromHttp, streamUrlFromSrt, StreamUrlError } from '../src/index.ts';
+import { vhostOf, pathExt, DEFAULT_VHOST } from '../src/stream-url.ts';
 
 const D = DEFAULT_VHOST;
 

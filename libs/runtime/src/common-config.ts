@@ -7,6 +7,9 @@ import { f } from './config.ts';
 export const commonSchema = {
   loadBalancerType: f.oneOf('PROXY_LOAD_BALANCER_TYPE', 'memory', ['memory', 'redis'] as const,
     'Balancer state store: `memory` (one process) or `redis` (shared by every registry replica).'),
+  // least-streams by default: even spread with no origin configuration (summaries are opt-in in SRS) and exact counts.
+  loadBalanceStrategy: f.oneOf('PROXY_LOAD_BALANCE_STRATEGY', 'least-streams', ['random', 'least-streams', 'least-load'] as const,
+    'Where new streams go: `random` (upstream), `least-streams` (fewest streams placed), `least-load` (heartbeat `summaries` CPU/load, power of two choices). Existing streams never move for load.'),
   redisHost: f.string('PROXY_REDIS_HOST', '127.0.0.1', 'Redis host (redis balancer only).'),
   redisPort: f.int('PROXY_REDIS_PORT', '6379', 'Redis port.', 1, 65535),
   redisPassword: f.secret('PROXY_REDIS_PASSWORD', 'Redis password (never logged).'),

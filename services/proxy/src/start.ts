@@ -68,7 +68,7 @@ export async function startProxy(role: Role, common: Common, logger: Logger): Pr
         db: common.redisDb,
         keyPrefix: common.redisKeyPrefix,
       },
-      options: { ...DEFAULT_BALANCER_OPTIONS, originTtlMs: common.originServerTtl },
+      options: { ...DEFAULT_BALANCER_OPTIONS, originTtlMs: common.originServerTtl, strategy: common.loadBalanceStrategy },
     });
     await starter.add('balancer', async () => {
       await balancer.init();
