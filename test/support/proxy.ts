@@ -56,6 +56,8 @@ export async function startProxy(opts: { role?: ProxyRole; env?: Record<string, 
     PROXY_SYSTEM_API: String(ports.system),
     PROXY_OPS_SERVER: String(ports.ops),
     PROXY_LOG_LEVEL: process.env.PROXY_LOG_LEVEL ?? 'info',
+    // Nothing routes by readiness here: stop at once unless a test is about the drain delay.
+    PROXY_DRAIN_DELAY: '0s',
     ...opts.env,
   };
   const proc = spawnProcess(process.execPath, [proxyBundle(), role], { cwd: ROOT, env });

@@ -15,6 +15,9 @@ export interface RtcStoreRequest { v: number; session: RtcSession }
 export interface RtcLoadRequest { v: number; ufrag: string }
 export interface RtcReply { v: number; session: RtcSession | null }
 export interface ListOriginsReply { v: number; origins: OriginStatus[] }
+export interface GetOriginRequest { v: number; origin_id: string }
+/** The origin when the registry knows it, with its liveness; summaries left out (edges only dial). */
+export interface GetOriginReply { v: number; origin: OriginRecord | null; alive: boolean }
 export interface ListStreamsRequest { v: number; limit?: number }
 export interface ListStreamsReply { v: number; streams: StreamMapping[] }
 export interface Ack { v: number }
@@ -28,6 +31,8 @@ export interface RequestMap {
   [subjects.rtcStore]: [RtcStoreRequest, Ack];
   [subjects.rtcLoad]: [RtcLoadRequest, RtcReply];
   [subjects.listOrigins]: [{ v: number }, ListOriginsReply];
+  [subjects.getOrigin]: [GetOriginRequest, GetOriginReply];
+  [subjects.ping]: [{ v: number }, Ack];
   [subjects.listStreams]: [ListStreamsRequest, ListStreamsReply];
 }
 

@@ -1,8 +1,9 @@
 import type { EndpointKind, HlsSession, OriginRecord, OriginStatus, RtcSession, StreamMapping } from '@srs-proxy/balancer';
 import { injectTraceHeaders } from '@srs-proxy/runtime';
 import type { BusTransport } from './transport.ts';
+import { RemoteError } from './errors.ts';
 import { subjects } from './subjects.ts';
-import { MESSAGE_VERSION, type PickReply, type HlsReply, type RtcReply, type ListOriginsReply, type ListStreamsReply } from './messages.ts';
+import { MESSAGE_VERSION, type PickReply, type HlsReply, type RtcReply, type ListOriginsReply, type ListStreamsReply, type GetOriginReply } from './messages.ts';
 
 /**
  * What an edge asks the registry. One call per client session (or per new UDP peer / uncached
@@ -17,18 +18,39 @@ export interface RegistryClient {
   rtcStore(session: RtcSession): Promise<void>;
   rtcLoad(ufrag: string): Promise<RtcSession | undefined>;
   listOrigins(): Promise<OriginStatus[]>;
+  /** One origin by id, if the registry knows it: one small answer instead of the fleet listing. */
+  getOrigin(originId: string): Promise<{ origin: OriginRecord; alive: boolean } | undefined>;
   listStreams(limit?: number): Promise<StreamMapping[]>;
+  /** Resolves when a registry answers at all (no store access): edge readiness. */
+  ping(): Promise<void>;
+  /** Clock time of the last answer any registry request got (errors it returned count), or undefined. */
+  readonly lastAnswerAt: number | undefined;
 }
 
 export class BusRegistryClient implements RegistryClient {
+  lastAnswerAt: number | undefined;
+
   constructor(
     private readonly bus: BusTransport,
     /** PROXY_REGISTRY_TIMEOUT: bounded wait for every registry question. */
     private readonly timeoutMs: number,
+    private readonly now: () => number = Date.now,
   ) {}
 
-  private call<T>(subject: string, data: object): Promise<T> {
-    return this.bus.request(subject, { v: MESSAGE_VERSION, ...data }, { timeoutMs: this.timeoutMs, headers: injectTraceHeaders({}) }) as Promise<T>;
+  private async call<T>(subject: string, data: object): Promise<T> {
+    try {
+      const reply = (await this.bus.request(subject, { v: MESSAGE_VERSION, ...data }, { timeoutMs: this.timeoutMs, headers: injectTraceHeaders({}) })) as T;
+      this.lastAnswerAt = this.now();
+      return reply;
+    } catch (err) {
+      // An error the registry itself returned (no origin, bad message) is still an answer.
+      if (err instanceof RemoteError) this.lastAnswerAt = this.now();
+      throw err;
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.call(subjects.ping, {});
   }
 
   async pick(streamUrl: string, opts: { protocol?: EndpointKind; avoid?: string[] } = {}) {
@@ -60,6 +82,11 @@ export class BusRegistryClient implements RegistryClient {
 
   async listOrigins(): Promise<OriginStatus[]> {
     return (await this.call<ListOriginsReply>(subjects.listOrigins, {})).origins;
+  }
+
+  async getOrigin(originId: string): Promise<{ origin: OriginRecord; alive: boolean } | undefined> {
+    const r = await this.call<GetOriginReply>(subjects.getOrigin, { origin_id: originId });
+    return r.origin ? { origin: r.origin, alive: r.alive } : undefined;
   }
 
   async listStreams(limit?: number): Promise<StreamMapping[]> {

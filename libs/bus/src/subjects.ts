@@ -12,7 +12,11 @@ export const subjects = {
   rtcStore: `${SUBJECT_PREFIX}.registry.rtc.store`,
   rtcLoad: `${SUBJECT_PREFIX}.registry.rtc.load`,
   listOrigins: `${SUBJECT_PREFIX}.registry.origins.list`,
+  /** One origin by id (a WHIP/WHEP resource request names the origin that created it). */
+  getOrigin: `${SUBJECT_PREFIX}.registry.origins.get`,
   listStreams: `${SUBJECT_PREFIX}.registry.streams.list`,
+  /** Liveness of the registry for edge readiness: answered without touching the store. */
+  ping: `${SUBJECT_PREFIX}.registry.ping`,
   /** Events (publish/subscribe, no reply). */
   originHeartbeat: `${SUBJECT_PREFIX}.events.origin.heartbeat`,
   streamPicked: `${SUBJECT_PREFIX}.events.stream.picked`,
@@ -32,6 +36,8 @@ export type RequestSubject =
   | typeof subjects.rtcStore
   | typeof subjects.rtcLoad
   | typeof subjects.listOrigins
-  | typeof subjects.listStreams;
+  | typeof subjects.getOrigin
+  | typeof subjects.listStreams
+  | typeof subjects.ping;
 
 export type EventSubject = typeof subjects.originHeartbeat | typeof subjects.streamPicked | typeof subjects.streamOriginFailed | typeof subjects.originExpired;

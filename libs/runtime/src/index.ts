@@ -9,6 +9,7 @@ export { createLogger, sessionLogger, RateLimitedLog, type Logger, type LoggerOp
 export { createMetricsRegistry, metric, Registry, Counter, Gauge, Histogram } from './metrics.ts';
 export { OpsServer, type ReadinessCheck } from './ops-server.ts';
 export { listenTcp, bindUdp } from './net.ts';
-export { runProcess, Starter, StartupError, withTimeout, EXIT_OK, EXIT_FORCED, EXIT_FATAL, type Closable, type ProcessOptions } from './lifecycle.ts';
+export { runProcess, Starter, StartupError, withTimeout, isDrainable, EXIT_OK, EXIT_FORCED, EXIT_FATAL, type Closable, type Drainable, type DrainAware, type ProcessOptions } from './lifecycle.ts';
 export { startTelemetry, tracer, withSpan, injectTraceHeaders, withExtractedContext, SpanStatusCode, type Span, type Tracer } from './telemetry.ts';
 export { PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER } from './version.ts';
+export { httpServerTimeouts, HTTP_TIMEOUT_CHECK_INTERVAL_MS } from './http-timeouts.ts';

@@ -2,6 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { ListenAddress } from './listen.ts';
 import { listenTcp } from './net.ts';
+import { httpServerTimeouts } from './http-timeouts.ts';
+
+/** Probes and scrapers send their request at once; a stalled one holds a socket for no reason. */
+const OPS_HEADERS_TIMEOUT_MS = 5_000;
+import type { DrainAware } from './lifecycle.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -9,16 +14,18 @@ export interface ReadinessCheck {
 }
 
 /**
- * /healthz (process is up), /readyz (every readiness check passes: store reachable, bus
- * connected, listeners bound) and /metrics (Prometheus text) on the ops listener.
+ * /healthz (liveness: the process is up and its event loop turns), /readyz (every readiness check
+ * passes and no shutdown has started) and /metrics (Prometheus text) on the ops listener. It is
+ * the last thing a process closes, so probes keep an answer while sessions drain.
  */
-export class OpsServer {
+export class OpsServer implements DrainAware {
   private readonly server: Server;
   private readonly checks: ReadinessCheck[] = [];
   private closed = false;
+  private draining = false;
 
   constructor(private readonly registry: Registry) {
-    this.server = createServer((req, res) => {
+    this.server = createServer(httpServerTimeouts({ headersTimeoutMs: OPS_HEADERS_TIMEOUT_MS }), (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
@@ -45,7 +52,13 @@ export class OpsServer {
     this.checks.push(check);
   }
 
+  /** A shutdown started: /readyz answers 503 from now on, whatever the checks say. */
+  beginDrain(): void {
+    this.draining = true;
+  }
+
   async readiness(): Promise<string[]> {
+    if (this.draining) return ['draining: shutting down'];
     const failed: string[] = [];
     await Promise.all(
       this.checks.map(async (c) => {

@@ -32,4 +32,4 @@ try {
 const logger = createLogger({ service: role === 'standalone' ? 'srs-proxy' : `srs-proxy-${role}`, level: common.logLevel });
 logger.info({ role, version: PROXY_VERSION_STRING, node: process.version }, `SRSProxy/${PROXY_VERSION_STRING} started`);
 logger.debug({ config: describeConfig(commonSchema) }, 'effective common configuration');
-await runProcess({ logger, graceQuitMs: common.graceQuitTimeout, forceQuitMs: common.forceQuitTimeout }, () => startProxy(role, common, logger));
+await runProcess({ logger, graceQuitMs: common.graceQuitTimeout, forceQuitMs: common.forceQuitTimeout, drainDelayMs: common.drainDelay }, () => startProxy(role, common, logger));

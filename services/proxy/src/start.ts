@@ -13,6 +13,9 @@ import { edgesOf, runsRegistry, type EdgeRole, type Role } from './roles.ts';
 
 type Common = ConfigOf<typeof commonSchema>;
 
+/** A registry answer this recent proves an edge can route; Kubernetes probes every 10 s by default. */
+const REGISTRY_ANSWER_FRESH_MS = 5_000;
+
 /** Starts one edge by role; each reads its own schema (bad values stop the process, naming the variable). */
 function makeEdge(role: EdgeRole, deps: EdgeDeps): Closable & { start(): Promise<void> } {
   switch (role) {
@@ -55,7 +58,9 @@ export async function startProxy(role: Role, common: Common, logger: Logger): Pr
       ? NatsTransport.connect({ servers: common.natsUrl, token: common.natsToken, name: serviceName, logger })
       : new InprocTransport(),
   );
-  ops.addCheck({ name: 'bus', check: () => bus.ping() });
+  // A registry keeps its System API (heartbeats) in the Service while NATS is down: its readiness
+  // is its store. Edges need the bus to route new sessions.
+  if (role !== 'registry') ops.addCheck({ name: 'bus', check: () => bus.ping() });
 
   if (registryConfig) {
     logger.debug({ config: describeConfig(registrySchema) }, 'registry configuration');
@@ -83,6 +88,9 @@ export async function startProxy(role: Role, common: Common, logger: Logger): Pr
   }
 
   const client = new BusRegistryClient(bus, common.registryTimeout);
+  if (role !== 'registry' && role !== 'standalone') {
+    ops.addCheck({ name: 'registry', check: () => registryAnswering(client) });
+  }
   for (const edgeRole of edgeRoles) {
     const edge = makeEdge(edgeRole, { logger: logger.child({ svc: edgeRole }), metrics, registry: client });
     await starter.add(edgeRole, async () => {
@@ -96,5 +104,18 @@ export async function startProxy(role: Role, common: Common, logger: Logger): Pr
     logger.info({ port }, 'ops listener (/healthz, /readyz, /metrics) ready');
     return ops;
   });
-  return starter.started;
+  // The ops listener starts last (ready only once everything is up) but closes last too, so
+  // probes and /metrics keep answering while sessions drain.
+  return [ops, ...starter.started.filter((c) => c !== ops)];
+}
+
+/**
+ * An edge can route new sessions when a registry answered within REGISTRY_ANSWER_FRESH_MS (any
+ * request, errors it returned included); otherwise one ping decides, bounded by the registry
+ * timeout like every other question.
+ */
+async function registryAnswering(client: BusRegistryClient): Promise<void> {
+  const last = client.lastAnswerAt;
+  if (last !== undefined && Date.now() - last < REGISTRY_ANSWER_FRESH_MS) return;
+  await client.ping();
 }

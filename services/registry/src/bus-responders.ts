@@ -4,12 +4,12 @@ import {
   subjects, REGISTRY_QUEUE, MESSAGE_VERSION, BAD_MESSAGE,
   type BusTransport, type Headers, type Subscription, type RequestHandler,
   type PickReply, type Ack, type HlsReply, type RtcReply, type ListOriginsReply, type ListStreamsReply, type StreamPickedEvent,
-  type StreamOriginFailedEvent,
+  type StreamOriginFailedEvent, type GetOriginReply,
 } from '@srs-proxy/bus';
 import { errorCode, injectTraceHeaders, newCid, RateLimitedLog, withExtractedContext, withSpan, type Logger, type Span } from '@srs-proxy/runtime';
 import {
   parsePickRequest, parseReportFailureRequest, parseHlsLoadOrStoreRequest, parseHlsLoadRequest,
-  parseRtcStoreRequest, parseRtcLoadRequest, parseListOriginsRequest, parseListStreamsRequest, DEFAULT_LIST_LIMIT, MAX_STREAM_URL_LENGTH,
+  parseRtcStoreRequest, parseRtcLoadRequest, parseListOriginsRequest, parseListStreamsRequest, parseGetOriginRequest, DEFAULT_LIST_LIMIT, MAX_STREAM_URL_LENGTH,
 } from './bus-requests.ts';
 import type { PickResult, RegistryMetrics } from './registry-metrics.ts';
 import { PickCache } from './pick-cache.ts';
@@ -164,6 +164,16 @@ export function serveRegistryRequests(deps: RespondersDeps): Subscription[] {
     [subjects.listOrigins]: traced('registry.origins.list', async (data): Promise<ListOriginsReply> => {
       parseListOriginsRequest(data);
       return { v: MESSAGE_VERSION, origins: await balancer.listOrigins() };
+    }),
+    [subjects.ping]: async (): Promise<Ack> => ({ v: MESSAGE_VERSION }),
+    [subjects.getOrigin]: traced('registry.origins.get', async (data): Promise<GetOriginReply> => {
+      const req = parseGetOriginRequest(data);
+      // The balancer has no by-id read; its origin listing is in memory or one store read, and
+      // stays here instead of crossing the bus for every WHIP/WHEP DELETE or PATCH.
+      const found = (await balancer.listOrigins()).find((o) => o.origin.id === req.origin_id);
+      if (found === undefined) return { v: MESSAGE_VERSION, origin: null, alive: false };
+      const { summaries: _summaries, ...origin } = found.origin;
+      return { v: MESSAGE_VERSION, origin, alive: found.alive };
     }),
     [subjects.listStreams]: traced('registry.streams.list', async (data): Promise<ListStreamsReply> => {
       const req = parseListStreamsRequest(data);

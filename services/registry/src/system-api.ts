@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { RegisterError, type Balancer, type OriginRecord, parseRegisterBody } from '@srs-proxy/balancer';
-import { errorMessage, RateLimitedLog, PROXY_SERVER_HEADER, PROXY_VERSION_STRING, type Logger } from '@srs-proxy/runtime';
+import { errorMessage, httpServerTimeouts, RateLimitedLog, PROXY_SERVER_HEADER, PROXY_VERSION_STRING, type Logger } from '@srs-proxy/runtime';
 import { decodeRegisterBody, REGISTER_BODY_LIMIT, registerAuthorized, viewAuthorized, type RegisterAuthConfig } from './register-request.ts';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './bus-requests.ts';
 import type { RegistryMetrics } from './registry-metrics.ts';
@@ -51,6 +51,8 @@ export function buildSystemApi(deps: SystemApiDeps): FastifyInstance {
     bodyLimit: REGISTER_BODY_LIMIT,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
+    // The request head within the same bound, enforced to the second (Node checks every 30 s).
+    http: httpServerTimeouts({ headersTimeoutMs: REQUEST_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS }),
     // fastify's default exact-path matching is upstream's: `/api/v1/versions/` is a 404.
   });
   const log = deps.logger;

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { ConfigOf } from '@srs-proxy/runtime';
+import type { ConfigOf, Drainable } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
 import type { rtcEdgeSchema } from './config.ts';
 import { RtcMetrics } from './metrics.ts';
@@ -13,7 +13,7 @@ export type RtcEdgeConfig = ConfigOf<typeof rtcEdgeSchema>;
  * PROXY_WEBRTC_SERVER. The proxy never terminates WebRTC: it forwards the signalling, rewrites
  * the answer's candidates to itself, and relays ICE/DTLS/SRTP datagrams opaquely.
  */
-export class RtcEdge {
+export class RtcEdge implements Drainable {
   private closed = false;
   /** Bound UDP media port (also written into answers). */
   port = 0;
@@ -59,6 +59,18 @@ export class RtcEdge {
       { webrtc: this.port, api: this.apiPort, candidate: this.config.candidate ?? '(origin IP)' },
       `WebRTC listeners ready: API tcp ${this.apiPort}, media udp ${this.port}`,
     );
+  }
+
+  get activeSessions(): number {
+    return this.relay.sessionCount;
+  }
+
+  /**
+   * A drain: the WHIP/WHEP listener closes (requests in flight finish); the UDP relay goes on for
+   * live sessions and for sessions signalled just before, whose first binding is still to come.
+   */
+  stopAccepting(): void {
+    this.signalling.stopAccepting();
   }
 
   async close(reason = 'edge closed'): Promise<void> {

@@ -5,7 +5,7 @@ import {
 } from '@srs-proxy/balancer';
 import type { RegistryClient } from '@srs-proxy/bus';
 import {
-  errorCode, errorMessage, injectTraceHeaders, listenTcp, sessionLogger, withSpan, ProxyError, type ListenAddress, type Logger,
+  errorCode, errorMessage, httpServerTimeouts, injectTraceHeaders, listenTcp, sessionLogger, withSpan, ProxyError, type ListenAddress, type Logger,
 } from '@srs-proxy/runtime';
 import { extractIce, rewriteAnswer, type IceCredentials, type RewrittenAnswer } from './sdp-answer.ts';
 import { proxyLocation, resolveResource, type RtcKind } from './whip-location.ts';
@@ -86,7 +86,7 @@ export class RtcSignalling {
     private readonly deps: SignallingDeps,
     private readonly opts: SignallingOptions,
   ) {
-    this.server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS }, (req, res) => {
+    this.server = createServer(httpServerTimeouts({ requestTimeoutMs: REQUEST_TIMEOUT_MS, headersTimeoutMs: HEADERS_TIMEOUT_MS }), (req, res) => {
       void this.handle(req, res);
     });
     this.server.on('clientError', (_err, socket) => socket.destroy());
@@ -96,11 +96,16 @@ export class RtcSignalling {
     return listenTcp(this.server, addr);
   }
 
+  /** Stops listening; requests in flight finish and idle keep-alive connections are closed. */
+  stopAccepting(): void {
+    if (this.server.listening) this.server.close();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.origins.close();
   }
 

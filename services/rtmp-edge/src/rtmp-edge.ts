@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ConfigOf } from '@srs-proxy/runtime';
-import { listenTcp, errorMessage } from '@srs-proxy/runtime';
+import { listenTcp, errorMessage, type Drainable } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
 import type { rtmpEdgeSchema } from './config.ts';
 import { RtmpMetrics } from './metrics.ts';
@@ -10,9 +10,10 @@ export type RtmpEdgeConfig = ConfigOf<typeof rtmpEdgeSchema>;
 
 /**
  * The rtmp-edge service: accepts RTMP clients on PROXY_RTMP_SERVER and runs one RtmpSession
- * per connection. Closing stops accepting and closes every session.
+ * per connection. A drain stops accepting and lets sessions run; closing ends every session with
+ * a TCP close (FIN after what is queued), not a reset.
  */
-export class RtmpEdge {
+export class RtmpEdge implements Drainable {
   private closed = false;
   private server: Server | undefined;
   private readonly sessions = new Set<RtmpSession>();
@@ -39,6 +40,15 @@ export class RtmpEdge {
     return this.sessions.size;
   }
 
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Closes the listener; live sessions go on until they end or close() is called. */
+  stopAccepting(): void {
+    if (this.server?.listening) this.server.close();
+  }
+
   async start(): Promise<void> {
     const server = createServer({ pauseOnConnect: false }, (socket) => this.accept(socket));
     server.on('error', (err) => this.deps.logger.error({ err: errorMessage(err) }, 'RTMP listener error'));
@@ -61,7 +71,7 @@ export class RtmpEdge {
     if (this.closed) return;
     this.closed = true;
     const server = this.server;
-    for (const s of [...this.sessions]) s.close(reason);
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of [...this.sessions]) s.close(reason, true);
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -17,6 +17,7 @@ export const DROP_REASONS = [
   'unexpected-handshake',
   'unknown-session',
   'session-limit',
+  'draining',
   'internal',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];

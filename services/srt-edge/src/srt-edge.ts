@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { EdgeDeps } from '@srs-proxy/bus';
-import { bindUdp, ConfigError, errorMessage, RateLimitedLog, sessionLogger, type ConfigOf } from '@srs-proxy/runtime';
+import { bindUdp, ConfigError, errorMessage, RateLimitedLog, sessionLogger, type ConfigOf, type Drainable } from '@srs-proxy/runtime';
 import type { srtEdgeSchema } from './config.ts';
 import { SrtHandshakeError, StreamIdError } from './errors.ts';
 import { RelayCounters, SrtMetrics, type DropReason } from './metrics.ts';
@@ -66,12 +66,13 @@ function literalLookup(address: string, _opts: unknown, cb: (err: Error | null, 
  * with the picked origin asynchronously. The receive loop never waits on an origin or the
  * registry; per relayed datagram it does one table lookup and one send.
  */
-export class SrtEdge implements SessionHost {
+export class SrtEdge implements SessionHost, Drainable {
   port = 0;
   readonly counters = new RelayCounters();
   readonly metrics: SrtMetrics;
   readonly options: SessionOptions;
   private closed = false;
+  private accepting = true;
   private listener: Socket | undefined;
   private readonly sessions = new Set<SrtSession>();
   private readonly byCaller = new Map<string, SrtSession>();
@@ -147,6 +148,18 @@ export class SrtEdge implements SessionHost {
       listener.close();
       throw err;
     }
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * A drain: new callers are rejected (overload, so they retry another replica) while live
+   * sessions, and the handshakes already concluded, go on; the socket stays open for them.
+   */
+  stopAccepting(): void {
+    this.accepting = false;
   }
 
   async close(reason = 'edge closing'): Promise<void> {
@@ -247,6 +260,10 @@ export class SrtEdge implements SessionHost {
       return this.rejectCaller(hs, rinfo, key, RejectReason.BAD_REQUEST);
     }
 
+    if (!this.accepting) {
+      this.drop('draining', rinfo);
+      return this.rejectCaller(hs, rinfo, key, RejectReason.OVERLOAD);
+    }
     const fromIp = this.perIp.get(rinfo.address) ?? 0;
     if (this.sessions.size >= this.config.maxSessions || fromIp >= this.config.maxSessionsPerIp) {
       this.drop('session-limit', rinfo, `${this.sessions.size} sessions, ${fromIp} from this address`);
