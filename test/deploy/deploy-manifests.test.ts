@@ -111,3 +111,29 @@ test('Dockerfile exposes the default ports of every listener', () => {
     assert.ok(expose.includes(udp ? `${d.port}/udp` : String(d.port)), `Dockerfile does not expose ${d.env} ${d.port}`);
   }
 });
+
+test('kubernetes drain: preStop, a grace period that outlasts preStop + force quit, a PDB, resources and a startup probe per service', () => {
+  const dir = join(DEPLOY, 'k8s');
+  const docs = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS()));
+  const config = docs.find((d) => d.kind === 'ConfigMap')!.data as Record<string, string>;
+  const cfg = readConfig(schemasByService.common, config);
+  const pdbs = docs.filter((d) => d.kind === 'PodDisruptionBudget');
+  for (const role of ['registry', 'rtmp-edge', 'http-edge', 'rtc-edge', 'srt-edge']) {
+    const dep = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === role);
+    const spec = dep.spec.template.spec;
+    const c = spec.containers[0];
+    const preStop = c.lifecycle?.preStop?.exec?.command as string[] | undefined;
+    assert.ok(preStop && preStop[0] === 'sleep', `${role}: preStop sleep`);
+    const preStopMs = Number(preStop[1]) * 1000;
+    assert.ok(spec.terminationGracePeriodSeconds * 1000 > preStopMs + cfg.forceQuitTimeout, `${role}: grace period must outlast preStop + PROXY_FORCE_QUIT_TIMEOUT`);
+    assert.ok(cfg.graceQuitTimeout + cfg.drainDelay < cfg.forceQuitTimeout, 'the drain ends before the force-quit watchdog');
+    assert.equal(c.startupProbe.httpGet.path, '/healthz');
+    assert.equal(c.livenessProbe.httpGet.path, '/healthz');
+    assert.ok(c.resources?.requests?.cpu && c.resources?.requests?.memory && c.resources?.limits?.memory, `${role}: resources`);
+    const pdb = pdbs.find((p) => p.spec.selector.matchLabels.app === role);
+    assert.ok(pdb, `${role}: PodDisruptionBudget`);
+    assert.equal(pdb.spec.maxUnavailable, 1);
+  }
+});
