@@ -14,3 +14,4 @@ export { MemoryBalancer } from './memory-balancer.ts';
 export { mappingVerdict } from './mapping.ts';
 export { RedisBalancer } from './redis-balancer.ts';
 export { createBalancer } from './factory.ts';
+export { BoundedMap } from './bounded-map.ts';

@@ -2,7 +2,7 @@ import { ENDPOINT_KINDS, SESSION_DTO_VERSION, type EndpointKind, type RtcSession
 import {
   BadMessageError, MESSAGE_VERSION,
   type PickRequest, type ReportFailureRequest, type HlsLoadOrStoreRequest, type HlsLoadRequest,
-  type RtcStoreRequest, type RtcLoadRequest, type ListStreamsRequest,
+  type RtcStoreRequest, type RtcLoadRequest, type ListStreamsRequest, type GetOriginRequest,
 } from '@srs-proxy/bus';
 
 /**
@@ -68,6 +68,11 @@ export function parsePickRequest(data: unknown): PickRequest {
     out.avoid = m.avoid as string[];
   }
   return out;
+}
+
+export function parseGetOriginRequest(data: unknown): GetOriginRequest {
+  const m = message(data);
+  return { v: MESSAGE_VERSION, origin_id: str(m, 'origin_id', MAX_ORIGIN_ID_LENGTH)! };
 }
 
 export function parseReportFailureRequest(data: unknown): ReportFailureRequest {

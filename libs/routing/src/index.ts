@@ -1,0 +1,14 @@
+export {
+  ORIGIN_UNREACHABLE, ORIGIN_CONNECT_TIMEOUT, ORIGIN_NO_ENDPOINT, ORIGIN_TIMEOUT, ORIGIN_REJECTED, ORIGIN_FAILED,
+  OriginUnreachableError, OriginConnectTimeoutError, OriginNoEndpointError, OriginTimeoutError, OriginRejectedError, OriginFailedError,
+} from './errors.ts';
+export { classifyFailure, isOriginDown, CONNECT_FAILURE_CODES, type OriginFailure } from './failure.ts';
+export { reportOriginFailure, REPORT_TIMEOUT_MS } from './report.ts';
+export { RouteCache, type RouteCacheOptions, type RouteEvents } from './route-cache.ts';
+export { OriginRouter, type OriginRouterOptions, type RouteOptions, type RouteTarget } from './router.ts';
+export { dialTcp } from './dial.ts';
+export { DEFAULT_ROUTING_SETTINGS, routingSettings, type RoutingSettings } from './settings.ts';
+export {
+  answerKind, httpAnswer, whipAnswer, rtmpAnswer, srtRejectReason, SrtReject,
+  type AnswerKind, type CodeAnswers, type HttpAnswer, type RtmpAnswer,
+} from './client-answer.ts';

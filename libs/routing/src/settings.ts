@@ -1,0 +1,22 @@
+import { commonSchema } from '@srs-proxy/runtime';
+
+/**
+ * What every edge's routing reads from configuration (`PROXY_ORIGIN_CONNECT_TIMEOUT`,
+ * `PROXY_ORIGIN_ATTEMPTS` in the common schema); the entry passes it in EdgeDeps.
+ */
+export interface RoutingSettings {
+  /** Bound on reaching one origin (TCP connect; the handshake standing for it over UDP). */
+  connectTimeoutMs: number;
+  /** Origins tried for one session, the first included; each failed one is reported and avoided. */
+  attempts: number;
+}
+
+/** The schema's defaults, for edges started without an entry (tests). */
+export const DEFAULT_ROUTING_SETTINGS: RoutingSettings = {
+  connectTimeoutMs: commonSchema.originConnectTimeout.parse(commonSchema.originConnectTimeout.default, commonSchema.originConnectTimeout.env),
+  attempts: commonSchema.originAttempts.parse(commonSchema.originAttempts.default, commonSchema.originAttempts.env),
+};
+
+export function routingSettings(given: Partial<RoutingSettings> | undefined): RoutingSettings {
+  return { ...DEFAULT_ROUTING_SETTINGS, ...given };
+}
