@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { allVariables, schemasByService, ROLES } from '@srs-proxy/proxy';
-import { readConfig } from '@srs-proxy/runtime';
+import { commonSchema, readConfig } from '@srs-proxy/runtime';
 
 const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
 const known = new Set(allVariables());
@@ -118,7 +118,7 @@ test('kubernetes drain: preStop, a grace period that outlasts preStop + force qu
     .filter((f) => f.endsWith('.yaml'))
     .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS()));
   const config = docs.find((d) => d.kind === 'ConfigMap')!.data as Record<string, string>;
-  const cfg = readConfig(schemasByService.common, config);
+  const cfg = readConfig(commonSchema, config);
   const pdbs = docs.filter((d) => d.kind === 'PodDisruptionBudget');
   for (const role of ['registry', 'rtmp-edge', 'http-edge', 'rtc-edge', 'srt-edge']) {
     const dep = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === role);

@@ -25,12 +25,11 @@ test('SIGTERM to the PID of `pnpm start` stops the proxy cleanly with exit 0 and
   try {
     await waitFor(
       async () => {
-        if (proc.child.exitCode !== null) throw new Error(`pnpm start exited with ${proc.child.exitCode}:\n${proc.output()}`);
         const r = await request(`http://127.0.0.1:${ports.PROXY_OPS_SERVER}/readyz`);
         await r.body.text();
         return r.statusCode === 200;
       },
-      { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, what: 'pnpm start ready' },
+      { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, what: 'pnpm start ready', procs: [proc] },
     );
     proc.child.kill('SIGTERM');
     const killer = setTimeout(() => proc.child.kill('SIGKILL'), STOP_TIMEOUT_MS);

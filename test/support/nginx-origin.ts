@@ -97,10 +97,9 @@ http {
   try {
     await waitFor(
       async () => {
-        if (proc.child.exitCode !== null) throw new Error(`nginx exited with ${proc.child.exitCode}`);
         return (await tcpOpen(rtmpPort)) && (await tcpOpen(httpPort));
       },
-      { timeoutMs: 10_000, what: 'nginx origin' },
+      { timeoutMs: 10_000, what: 'nginx origin', procs: [proc] },
     );
   } catch (err) {
     await proc.stop('SIGKILL');

@@ -75,10 +75,9 @@ export async function startNmsOrigin(): Promise<NmsOrigin> {
   try {
     await waitFor(
       async () => {
-        if (proc.child.exitCode !== null) throw new Error(`node-media-server exited with ${proc.child.exitCode}`);
         return (await tcpOpen(rtmpPort)) && (await tcpOpen(httpPort));
       },
-      { timeoutMs: NMS_READY_TIMEOUT_MS, what: 'node-media-server origin' },
+      { timeoutMs: NMS_READY_TIMEOUT_MS, what: 'node-media-server origin', procs: [proc] },
     );
   } catch (err) {
     await proc.stop('SIGKILL');

@@ -50,18 +50,37 @@ export function spawnProcess(cmd: string, args: string[], opts: SpawnOptions = {
   };
 }
 
-/** Polls `fn` until it returns a truthy value or the deadline passes. */
-export async function waitFor<T>(fn: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
+/** Thrown from a waitFor callback: stop waiting at once (the thing waited for can no longer happen). */
+export class WaitAbort extends Error {}
+
+/**
+ * Polls `fn` until it returns a truthy value or the deadline passes. An error from `fn` is retried
+ * (a socket not listening yet) and named in the timeout message, except a WaitAbort, which fails
+ * at once. A process in `procs` that exits fails the wait at once with its output: a dead child
+ * must not cost the whole timeout.
+ */
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string; procs?: Spawned[] } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  const what = opts.what ?? 'condition';
   let last: unknown;
-  while (Date.now() < deadline) {
+  for (;;) {
+    for (const p of opts.procs ?? []) {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) {
+        throw new Error(`while waiting for ${what}: process ${p.child.spawnfile} exited (${p.child.exitCode ?? p.child.signalCode}):\n${p.output().slice(-4000)}`);
+      }
+    }
     try {
       const v = await fn();
       if (v) return v as NonNullable<T>;
     } catch (err) {
+      if (err instanceof WaitAbort) throw err;
       last = err;
     }
+    if (Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
   }
-  throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }

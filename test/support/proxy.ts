@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { freeTcpPort, freeUdpPort } from './ports.ts';
 import { spawnProcess, waitFor, type Spawned } from './process.ts';
+import { PORT_RACE_ATTEMPTS } from './servers.ts';
 import { proxyBundle } from './proxy-build.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,44 +38,51 @@ const PROXY_READY_TIMEOUT_MS = 30_000;
  */
 export async function startProxy(opts: { role?: ProxyRole; env?: Record<string, string>; ports?: Partial<ProxyPorts> } = {}): Promise<ProxyHandle> {
   const role = opts.role ?? 'standalone';
-  const ports: ProxyPorts = {
-    rtmp: opts.ports?.rtmp ?? (await freeTcpPort()),
-    http: opts.ports?.http ?? (await freeTcpPort()),
-    api: opts.ports?.api ?? (await freeTcpPort()),
-    webrtc: opts.ports?.webrtc ?? (await freeUdpPort()),
-    srt: opts.ports?.srt ?? (await freeUdpPort()),
-    system: opts.ports?.system ?? (await freeTcpPort()),
-    ops: opts.ports?.ops ?? (await freeTcpPort()),
-  };
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    PROXY_RTMP_SERVER: String(ports.rtmp),
-    PROXY_HTTP_SERVER: String(ports.http),
-    PROXY_HTTP_API: String(ports.api),
-    PROXY_WEBRTC_SERVER: String(ports.webrtc),
-    PROXY_SRT_SERVER: String(ports.srt),
-    PROXY_SYSTEM_API: String(ports.system),
-    PROXY_OPS_SERVER: String(ports.ops),
-    PROXY_LOG_LEVEL: process.env.PROXY_LOG_LEVEL ?? 'info',
-    // Nothing routes by readiness here: stop at once unless a test is about the drain delay.
-    PROXY_DRAIN_DELAY: '0s',
-    ...opts.env,
-  };
-  const proc = spawnProcess(process.execPath, [proxyBundle(), role], { cwd: ROOT, env });
-  try {
-    await waitFor(
-      async () => {
-        if (proc.child.exitCode !== null) throw new Error(`proxy exited with ${proc.child.exitCode}:\n${proc.output()}`);
-        const r = await request(`http://127.0.0.1:${ports.ops}/readyz`);
-        await r.body.text();
-        return r.statusCode === 200;
-      },
-      { timeoutMs: PROXY_READY_TIMEOUT_MS, intervalMs: 100, what: `${role} ready` },
-    );
-  } catch (err) {
-    await proc.stop('SIGKILL');
-    throw new Error(`${(err as Error).message}\n--- proxy output ---\n${proc.output()}`);
+  let started: { ports: ProxyPorts; proc: Spawned } | undefined;
+  for (let attempt = 1; started === undefined; attempt++) {
+    const ports: ProxyPorts = {
+      rtmp: opts.ports?.rtmp ?? (await freeTcpPort()),
+      http: opts.ports?.http ?? (await freeTcpPort()),
+      api: opts.ports?.api ?? (await freeTcpPort()),
+      webrtc: opts.ports?.webrtc ?? (await freeUdpPort()),
+      srt: opts.ports?.srt ?? (await freeUdpPort()),
+      system: opts.ports?.system ?? (await freeTcpPort()),
+      ops: opts.ports?.ops ?? (await freeTcpPort()),
+    };
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      PROXY_RTMP_SERVER: String(ports.rtmp),
+      PROXY_HTTP_SERVER: String(ports.http),
+      PROXY_HTTP_API: String(ports.api),
+      PROXY_WEBRTC_SERVER: String(ports.webrtc),
+      PROXY_SRT_SERVER: String(ports.srt),
+      PROXY_SYSTEM_API: String(ports.system),
+      PROXY_OPS_SERVER: String(ports.ops),
+      PROXY_LOG_LEVEL: process.env.PROXY_LOG_LEVEL ?? 'info',
+      // Nothing routes by readiness here: stop at once unless a test is about the drain delay.
+      PROXY_DRAIN_DELAY: '0s',
+      ...opts.env,
+    };
+    const proc = spawnProcess(process.execPath, [proxyBundle(), role], { cwd: ROOT, env });
+    try {
+      await waitFor(
+        async () => {
+          const r = await request(`http://127.0.0.1:${ports.ops}/readyz`);
+          await r.body.text();
+          return r.statusCode === 200;
+        },
+        { timeoutMs: PROXY_READY_TIMEOUT_MS, intervalMs: 100, what: `${role} ready`, procs: [proc] },
+      );
+      started = { ports, proc };
+    } catch (err) {
+      await proc.stop('SIGKILL');
+      // A port probed free was taken by another test process before the proxy bound it: retry on
+      // fresh ports (only ports this helper chose; a caller's fixed port failing is the caller's).
+      const raced = /EADDRINUSE/.test(proc.output()) && !opts.ports && attempt < PORT_RACE_ATTEMPTS;
+      if (!raced) throw new Error(`${(err as Error).message}\n--- proxy output ---\n${proc.output()}`);
+    }
   }
+  const { ports, proc } = started;
   return {
     role,
     ports,

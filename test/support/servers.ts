@@ -21,20 +21,39 @@ export function tcpOpen(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A free port is only free until someone binds it: another test process may take it between our
+ * probe and the server's bind. A server that dies at start is retried on a new port this often.
+ */
+export const PORT_RACE_ATTEMPTS = 3;
+
+async function startOnFreePort(name: string, start: (port: number) => Spawned): Promise<{ port: number; proc: Spawned }> {
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < PORT_RACE_ATTEMPTS; attempt++) {
+    const port = await freeTcpPort();
+    const proc = start(port);
+    try {
+      await waitFor(() => tcpOpen(port), { what: `${name} on ${port}`, procs: [proc] });
+      return { port, proc };
+    } catch (err) {
+      lastErr = err;
+      await proc.stop('SIGKILL');
+    }
+  }
+  throw lastErr;
+}
+
 /** A private redis-server on a free port, no persistence. One per suite. */
 export async function startRedis(): Promise<RunningServer> {
   const bin = requireBinary('redis-server');
-  const port = await freeTcpPort();
-  const proc = spawnProcess(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp']);
-  await waitFor(() => tcpOpen(port), { what: `redis-server on ${port}` });
+  const { port, proc } = await startOnFreePort('redis-server', (p) =>
+    spawnProcess(bin, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp']));
   return { port, url: `redis://127.0.0.1:${port}`, proc, stop: async () => void (await proc.stop()) };
 }
 
 /** A private nats-server on a free port. One per suite. */
 export async function startNats(): Promise<RunningServer> {
   const bin = requireBinary('nats-server');
-  const port = await freeTcpPort();
-  const proc = spawnProcess(bin, ['-a', '127.0.0.1', '-p', String(port)]);
-  await waitFor(() => tcpOpen(port), { what: `nats-server on ${port}` });
+  const { port, proc } = await startOnFreePort('nats-server', (p) => spawnProcess(bin, ['-a', '127.0.0.1', '-p', String(p)]));
   return { port, url: `nats://127.0.0.1:${port}`, proc, stop: async () => void (await proc.stop()) };
 }

@@ -36,10 +36,9 @@ export async function spawnRegistry(opts: { natsUrl: string; redisPort: number; 
   });
   try {
     await waitFor(async () => {
-      if (proc.child.exitCode !== null) throw new Error(`registry exited ${proc.child.exitCode}: ${proc.output().slice(-2000)}`);
       const res = await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined);
       return res?.status === 200;
-    }, { timeoutMs: REGISTRY_READY_TIMEOUT_MS, intervalMs: 100, what: 'registry /readyz' });
+    }, { timeoutMs: REGISTRY_READY_TIMEOUT_MS, intervalMs: 100, what: 'registry /readyz', procs: [proc] });
   } catch (err) {
     await proc.stop();
     throw new Error(`${String(err)}\n${proc.output().slice(-3000)}`);
