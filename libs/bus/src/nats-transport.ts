@@ -9,9 +9,13 @@ import { errorEnvelope, okEnvelope, openEnvelope } from './envelope.ts';
 
 /** First connect: fail start-up promptly (the orchestrator restarts us) rather than hang. */
 export const NATS_CONNECT_TIMEOUT_MS = 5_000;
-/** Reconnect backoff: first retry quickly (a NATS pod restart takes ~1 s), then back off to 5 s. */
+/**
+ * Reconnect backoff: first retry quickly (a NATS pod restart takes ~1 s), then at most once a
+ * second, so routing of new streams is back within ~1 s of NATS returning however long it was
+ * away (a refused connect to an absent server costs next to nothing).
+ */
 export const NATS_RECONNECT_MIN_MS = 250;
-export const NATS_RECONNECT_MAX_MS = 5_000;
+export const NATS_RECONNECT_MAX_MS = 1_000;
 /** Client pings: a silently dead connection is noticed after ~PING_INTERVAL × (MAX_PINGS_OUT + 1). */
 export const NATS_PING_INTERVAL_MS = 10_000;
 export const NATS_MAX_PINGS_OUT = 2;
