@@ -7,6 +7,8 @@ export interface RunningServer {
   url: string;
   proc: Spawned;
   stop(): Promise<void>;
+  /** Starts the server again on the same port after stop() (a fault test's outage ends); empty state. */
+  start(): Promise<void>;
 }
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */
@@ -27,6 +29,23 @@ export function tcpOpen(port: number): Promise<boolean> {
  */
 export const PORT_RACE_ATTEMPTS = 3;
 
+/** A restart on a fixed port may find it in TIME_WAIT or not yet released: bounded retries. */
+const RESTART_TIMEOUT_MS = 10_000;
+
+function restartable(name: string, port: number, url: string, first: Spawned, spawnOn: (port: number) => Spawned): RunningServer {
+  const server: RunningServer = {
+    port,
+    url,
+    proc: first,
+    stop: async () => void (await server.proc.stop()),
+    async start() {
+      server.proc = spawnOn(port);
+      await waitFor(() => tcpOpen(port), { what: `${name} back on ${port}`, procs: [server.proc], timeoutMs: RESTART_TIMEOUT_MS });
+    },
+  };
+  return server;
+}
+
 async function startOnFreePort(name: string, start: (port: number) => Spawned): Promise<{ port: number; proc: Spawned }> {
   let lastErr: unknown;
   for (let attempt = 0; attempt < PORT_RACE_ATTEMPTS; attempt++) {
@@ -46,14 +65,15 @@ async function startOnFreePort(name: string, start: (port: number) => Spawned): 
 /** A private redis-server on a free port, no persistence. One per suite. */
 export async function startRedis(): Promise<RunningServer> {
   const bin = requireBinary('redis-server');
-  const { port, proc } = await startOnFreePort('redis-server', (p) =>
-    spawnProcess(bin, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp']));
-  return { port, url: `redis://127.0.0.1:${port}`, proc, stop: async () => void (await proc.stop()) };
+  const spawnOn = (p: number) => spawnProcess(bin, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp']);
+  const { port, proc } = await startOnFreePort('redis-server', spawnOn);
+  return restartable('redis-server', port, `redis://127.0.0.1:${port}`, proc, spawnOn);
 }
 
 /** A private nats-server on a free port. One per suite. */
 export async function startNats(): Promise<RunningServer> {
   const bin = requireBinary('nats-server');
-  const { port, proc } = await startOnFreePort('nats-server', (p) => spawnProcess(bin, ['-a', '127.0.0.1', '-p', String(p)]));
-  return { port, url: `nats://127.0.0.1:${port}`, proc, stop: async () => void (await proc.stop()) };
+  const spawnOn = (p: number) => spawnProcess(bin, ['-a', '127.0.0.1', '-p', String(p)]);
+  const { port, proc } = await startOnFreePort('nats-server', spawnOn);
+  return restartable('nats-server', port, `nats://127.0.0.1:${port}`, proc, spawnOn);
 }
