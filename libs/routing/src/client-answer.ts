@@ -88,6 +88,8 @@ export interface RtmpAnswer {
 const RTMP_DESCRIPTIONS: Readonly<Record<AnswerKind, string>> = {
   ...Object.fromEntries(Object.entries(HTTP_ANSWERS).map(([k, a]) => [k, a.text])) as Record<AnswerKind, string>,
   'bad-request': 'invalid stream request',
+  // Encoders show the description verbatim: say which part is missing (no address or subject).
+  unavailable: 'stream routing temporarily unavailable: registry unreachable',
   timeout: 'timed out',
 };
 

@@ -92,7 +92,13 @@ export async function startProxy(role: Role, common: Common, logger: Logger): Pr
     ops.addCheck({ name: 'registry', check: () => registryAnswering(client) });
   }
   for (const edgeRole of edgeRoles) {
-    const edge = makeEdge(edgeRole, { logger: logger.child({ svc: edgeRole }), metrics, registry: client });
+    const edge = makeEdge(edgeRole, {
+      logger: logger.child({ svc: edgeRole }),
+      metrics,
+      registry: client,
+      events: bus,
+      routing: { connectTimeoutMs: common.originConnectTimeout, attempts: common.originAttempts },
+    });
     await starter.add(edgeRole, async () => {
       await edge.start();
       return edge;

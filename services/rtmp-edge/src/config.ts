@@ -1,4 +1,9 @@
-import { f } from '@srs-proxy/runtime';
+import { f, requireDuration, type Field } from '@srs-proxy/runtime';
+
+/** A duration with no default: unset means "use the shared setting". */
+function optionalDuration(env: string, doc: string): Field<number | undefined> {
+  return { env, default: undefined, doc, secret: false, parse: (raw, v) => (raw === undefined ? undefined : requireDuration(v, raw)) };
+}
 
 /** Settings of the rtmp-edge service; the listener keeps the Go proxy's name and default. */
 export const rtmpEdgeSchema = {
@@ -13,9 +18,8 @@ export const rtmpEdgeSchema = {
     '10s',
     'Bound on handshake + connect + publish/play from a new client (new). Real clients finish in well under a second; this cuts idle and slow-loris connections.',
   ),
-  originConnectTimeout: f.duration(
+  originConnectTimeout: optionalDuration(
     'PROXY_RTMP_ORIGIN_CONNECT_TIMEOUT',
-    '3s',
-    'Bound on the TCP connect to an origin before it is reported failed and another is tried (new). A LAN origin answers in milliseconds.',
+    'RTMP only: overrides PROXY_ORIGIN_CONNECT_TIMEOUT (kept for configurations written before that shared setting). Unset: the shared value.',
   ),
 } as const;

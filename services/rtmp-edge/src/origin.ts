@@ -1,8 +1,6 @@
-import { connect, type Socket } from 'node:net';
-import type { Endpoint } from '@srs-proxy/balancer';
-import { formatHostPort } from '@srs-proxy/balancer';
+import type { Socket } from 'node:net';
+import { OriginRejectedError, OriginUnreachableError } from '@srs-proxy/routing';
 import { MessageConnection } from './connection.ts';
-import { OriginRejectedError, OriginUnreachableError } from './errors.ts';
 import { HANDSHAKE_SIZE, clientC0C1, clientC2 } from './rtmp/handshake.ts';
 import { decodeCommand, isCommand, statusCode, statusInfo, CSID_COMMAND, commandMessage, type Command } from './rtmp/messages.ts';
 import { MSG, type RtmpMessage } from './rtmp/message-types.ts';
@@ -33,31 +31,8 @@ export interface ReplayResult {
 // Transaction id for a createStream the proxy adds when the client published without one.
 const INJECTED_CREATE_STREAM_TID = 0x7ffe;
 
-/** Opens TCP to the origin; refusal or no answer within `timeoutMs` is OriginUnreachableError. */
-export function connectOrigin(ep: Endpoint, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: ep.host, port: ep.port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new OriginUnreachableError(`connect to ${formatHostPort(ep.host, ep.port)} timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.off('error', onError);
-      socket.setNoDelay(true);
-      resolve(socket);
-    });
-    const onError = (err: Error) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(new OriginUnreachableError(`connect to ${formatHostPort(ep.host, ep.port)}: ${err.message}`, err));
-    };
-    socket.once('error', onError);
-  });
-}
-
-/** A set-up connection to an origin. */
-export class OriginLink {
+/** A set-up RTMP connection to an origin (dialled by @srs-proxy/routing's dialTcp). */
+export class RtmpOriginLink {
   readonly conn: MessageConnection;
 
   constructor(socket: Socket, limits: ChunkReaderLimits, highWater: number) {

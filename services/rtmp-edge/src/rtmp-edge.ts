@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ConfigOf } from '@srs-proxy/runtime';
 import { listenTcp, errorMessage, type Drainable } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
+import { OriginRouter, routingSettings } from '@srs-proxy/routing';
 import type { rtmpEdgeSchema } from './config.ts';
 import { RtmpMetrics } from './metrics.ts';
 import { ORIGIN_SETUP_TIMEOUT_MS, RtmpSession, type SessionTimeouts } from './session.ts';
@@ -19,6 +20,7 @@ export class RtmpEdge implements Drainable {
   private readonly sessions = new Set<RtmpSession>();
   private readonly metrics: RtmpMetrics;
   private readonly timeouts: SessionTimeouts;
+  private readonly router: OriginRouter;
   /** Bound TCP port (useful with port 0 in tests). */
   port = 0;
 
@@ -27,9 +29,11 @@ export class RtmpEdge implements Drainable {
     private readonly config: RtmpEdgeConfig,
   ) {
     this.metrics = new RtmpMetrics(deps.metrics);
+    const settings = routingSettings(deps.routing);
+    this.router = new OriginRouter({ registry: deps.registry, protocol: 'rtmp', settings, logger: deps.logger });
     this.timeouts = {
       handshakeMs: config.handshakeTimeout,
-      originConnectMs: config.originConnectTimeout,
+      originConnectMs: config.originConnectTimeout ?? settings.connectTimeoutMs,
       originSetupMs: ORIGIN_SETUP_TIMEOUT_MS,
       idleMs: config.idleTimeout,
     };
@@ -62,7 +66,7 @@ export class RtmpEdge implements Drainable {
       socket.destroy();
       return;
     }
-    const session = new RtmpSession(socket, this.deps, this.metrics, this.timeouts, (s) => this.sessions.delete(s));
+    const session = new RtmpSession(socket, this.deps.logger, this.router, this.metrics, this.timeouts, (s) => this.sessions.delete(s));
     this.sessions.add(session);
     void session.run();
   }

@@ -1,11 +1,13 @@
 import type { Socket } from 'node:net';
-import { resolveEndpoint, streamUrlFromRtmp, formatHostPort, type OriginRecord } from '@srs-proxy/balancer';
-import type { EdgeDeps } from '@srs-proxy/bus';
+import { streamUrlFromRtmp, formatHostPort, type OriginRecord } from '@srs-proxy/balancer';
+import {
+  dialTcp, rtmpAnswer, OriginConnectTimeoutError, OriginTimeoutError, ORIGIN_UNREACHABLE, type OriginRouter, type CodeAnswers,
+} from '@srs-proxy/routing';
 import { errorCode, errorMessage, newCid, withSpan, type Logger } from '@srs-proxy/runtime';
 import { MessageConnection } from './connection.ts';
-import { BadRequestError, OriginRejectedError, OriginUnreachableError, SetupTimeoutError, IDLE_TIMEOUT } from './errors.ts';
+import { BadRequestError, SetupTimeoutError, BAD_REQUEST, IDLE_TIMEOUT, SETUP_TIMEOUT } from './errors.ts';
 import type { RtmpMetrics, SessionRole } from './metrics.ts';
-import { OriginLink, connectOrigin, type RecordedSetup } from './origin.ts';
+import { RtmpOriginLink, type RecordedSetup } from './origin.ts';
 import { ChunkRelay } from './rtmp/chunk-relay.ts';
 import type { ChunkReaderLimits } from './rtmp/chunk-reader.ts';
 import { ChunkError } from './rtmp/errors.ts';
@@ -28,7 +30,7 @@ import { PEER_CLOSED } from './socket-reader.ts';
 export interface SessionTimeouts {
   /** Accept → publish/play identified. */
   handshakeMs: number;
-  /** TCP connect to one origin. */
+  /** TCP connect to one origin (PROXY_ORIGIN_CONNECT_TIMEOUT, or the RTMP-only override). */
   originConnectMs: number;
   /** Origin handshake + replay until Publish.Start / Play.Start. */
   originSetupMs: number;
@@ -57,8 +59,8 @@ export const RELAY_HIGH_WATER = 256 * 1024;
 export const CLOSE_LINGER_MS = 1_000;
 // Acknowledgement window and peer bandwidth announced to clients, as SRS does.
 const WINDOW_ACK_SIZE = 2_500_000;
-// One retry on a fresh pick: enough to move off a dead origin, bounded so a client is answered fast.
-const ORIGIN_ATTEMPTS = 2;
+// What a client is told for the RTMP edge's own codes (origin and routing codes are shared).
+const RTMP_CODES: CodeAnswers = { [BAD_REQUEST]: 'bad-request', [SETUP_TIMEOUT]: 'timeout' };
 // Our answer to createStream, like the Go proxy and SRS.
 const CLIENT_STREAM_ID = 1;
 
@@ -71,7 +73,7 @@ export class RtmpSession {
   closed = false;
   readonly cid = newCid();
   private readonly client: MessageConnection;
-  private origin: OriginLink | undefined;
+  private origin: RtmpOriginLink | undefined;
   private role: SessionRole | undefined;
   private clientStreamId = 0;
   private relaying = false;
@@ -89,13 +91,14 @@ export class RtmpSession {
 
   constructor(
     socket: Socket,
-    private readonly deps: EdgeDeps,
+    logger: Logger,
+    private readonly router: OriginRouter,
     private readonly metrics: RtmpMetrics,
     private readonly timeouts: SessionTimeouts,
     private readonly onClosed: (s: RtmpSession) => void = () => {},
   ) {
     socket.setNoDelay(true);
-    this.log = deps.logger.child({ cid: this.cid, proto: 'rtmp', client: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.log = logger.child({ cid: this.cid, proto: 'rtmp', client: `${socket.remoteAddress}:${socket.remotePort}` });
     this.client = new MessageConnection(socket, 'client', SETUP_READER_LIMITS, SETUP_HIGH_WATER);
     // During the origin phase nothing reads the client: notice when it leaves.
     socket.once('close', () => this.close('client closed'));
@@ -197,52 +200,42 @@ export class RtmpSession {
     }
   }
 
-  /** Pick → connect → handshake → replay, failing over once when the origin is unreachable. */
+  /**
+   * Pick → connect → handshake → replay through the shared router: an origin that cannot be
+   * reached (refused, silent, broken handshake) is reported and the next one tried; one that
+   * answered and refused (or stalled after accepting) fails the session.
+   */
   private async connectOrigin(setup: RecordedSetup, streamUrl: string): Promise<{ origin: OriginRecord; originStreamId: number }> {
-    const avoid: string[] = [];
-    for (let attempt = 1; ; attempt++) {
-      const { origin } = await this.deps.registry.pick(streamUrl, { protocol: 'rtmp', avoid });
+    const { target, value } = await this.router.route(streamUrl, async ({ origin, endpoint }) => {
       if (this.closed) throw this.abortError ?? new Error('session closed');
-      const ep = resolveEndpoint(origin, 'rtmp');
-      let link: OriginLink | undefined;
-      let timer: NodeJS.Timeout | undefined;
+      const link = new RtmpOriginLink(await dialTcp(endpoint, this.timeouts.originConnectMs), SETUP_READER_LIMITS, SETUP_HIGH_WATER);
+      this.origin = link;
       let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        link.close();
+      }, this.timeouts.originSetupMs);
       try {
-        if (!ep) throw new OriginUnreachableError(`origin ${origin.id} has no RTMP endpoint`);
-        const socket = await connectOrigin(ep, this.timeouts.originConnectMs);
-        link = new OriginLink(socket, SETUP_READER_LIMITS, SETUP_HIGH_WATER);
-        this.origin = link;
         if (this.closed) throw this.abortError ?? new Error('session closed');
-        timer = setTimeout(() => {
-          timedOut = true;
-          link?.close();
-        }, this.timeouts.originSetupMs);
         await link.handshake();
         const r = await link.replay(setup);
-        clearTimeout(timer);
         this.log = this.log.child({ origin: origin.id });
-        this.log.info({ endpoint: formatHostPort(ep.host, ep.port), serverId: r.serverId, originStreamId: r.originStreamId }, 'origin accepted the session');
-        return { origin, originStreamId: r.originStreamId };
-      } catch (raw) {
-        clearTimeout(timer);
-        link?.close();
+        this.log.info({ endpoint: formatHostPort(endpoint.host, endpoint.port), serverId: r.serverId, originStreamId: r.originStreamId }, 'origin accepted the session');
+        return r;
+      } catch (err) {
+        link.close();
         this.origin = undefined;
-        let err = raw;
-        if (timedOut) {
-          err = raw instanceof OriginUnreachableError
-            ? new OriginUnreachableError(`origin ${origin.id} did not complete the handshake within ${this.timeouts.originSetupMs} ms`)
-            : new OriginRejectedError(`origin ${origin.id} did not accept ${setup.role} within ${this.timeouts.originSetupMs} ms`);
-        }
-        if (this.closed) throw err;
-        if (!(err instanceof OriginUnreachableError)) throw err;
-        this.log.warn({ origin: origin.id, attempt, err: errorMessage(err) }, 'origin unreachable, reporting it');
-        await this.deps.registry.reportFailure(origin.id, streamUrl, errorMessage(err)).catch((e: unknown) => {
-          this.log.warn({ err: errorMessage(e) }, 'could not report the origin failure');
-        });
-        avoid.push(origin.id);
-        if (attempt >= ORIGIN_ATTEMPTS) throw err;
+        if (!timedOut) throw err;
+        // A stalled handshake means the origin is not a working RTMP server (another is tried);
+        // a stall after it accepted the connection fails this session only.
+        throw errorCode(err) === ORIGIN_UNREACHABLE
+          ? new OriginConnectTimeoutError(`origin ${origin.id} did not complete the handshake within ${this.timeouts.originSetupMs} ms`)
+          : new OriginTimeoutError(`origin ${origin.id} did not accept ${setup.role} within ${this.timeouts.originSetupMs} ms`);
+      } finally {
+        clearTimeout(timer);
       }
-    }
+    }, { log: this.log, cancelled: () => this.closed });
+    return { origin: target.origin, originStreamId: value.originStreamId };
   }
 
   private startRelay(setup: RecordedSetup, originStreamId: number): void {
@@ -373,10 +366,9 @@ export class RtmpSession {
     if (peerGone) this.log.debug({ code, reason }, 'RTMP peer is closed');
     else this.log.warn({ code, reason }, 'RTMP session failed');
     if (this.role && !this.relaying && !this.client.socket.destroyed && !peerGone) {
-      const info = this.role === 'publish'
-        ? { level: 'error', code: 'NetStream.Publish.BadName', description: reason }
-        : { level: 'error', code: 'NetStream.Play.StreamNotFound', description: reason };
-      this.client.send(onStatusMessage(this.clientStreamId, info));
+      // The client hears what kind of failure it was; the reason (origin ids, addresses) stays in the log.
+      const answer = rtmpAnswer(err, this.role, RTMP_CODES);
+      this.client.send(onStatusMessage(this.clientStreamId, { level: 'error', ...answer }));
       this.close(reason, true);
       return;
     }
