@@ -1,5 +1,14 @@
 import { Counter, Gauge, metric, type Registry } from '@srs-proxy/runtime';
 
+/**
+ * The `kind` label of a request: its route kind, except segments. A segment is any URI the edge
+ * tagged with a session id in an HLS playlist or a DASH manifest (the two share `.m4s`/`.mp4`, so
+ * the URL cannot tell which); its label stays `hls-segment`, the one dashboards and alerts know.
+ */
+export function kindLabel(kind: string): string {
+  return kind === 'segment' ? 'hls-segment' : kind;
+}
+
 /** Prometheus metrics of the http-edge; registered once per registry (standalone shares one). */
 export interface HttpEdgeMetrics {
   requests: Counter<'kind' | 'status'>;
@@ -16,7 +25,7 @@ export function httpEdgeMetrics(registry: Registry): HttpEdgeMetrics {
   return {
     requests: metric(registry, 'srsp_http_edge_requests_total', () => new Counter({
       name: 'srsp_http_edge_requests_total',
-      help: 'HTTP stream port requests by kind (flv, ts, hls-playlist, hls-segment, dash-manifest, static, versions, bad) and final status ("aborted" when the client left before headers).',
+      help: 'HTTP stream port requests by kind (flv, ts, hls-playlist, dash-manifest, hls-segment: segments of HLS and DASH sessions, static, versions, bad) and final status ("aborted" when the client left before headers).',
       labelNames: ['kind', 'status'] as const,
       collect() {
         flushPending(this);
@@ -165,5 +174,37 @@ export class BatchedCounter {
   detach(): void {
     this.flush();
     pending.get(this.counter)?.delete(this);
+  }
+}
+
+/** What a cache reports: one count per cacheable request, and its size after a store. */
+export type CacheResult = 'hit' | 'miss' | 'coalesced' | 'bypass';
+
+/** The counters and gauges of one edge cache (`segment` or `playlist`). */
+export class CacheMeter {
+  readonly #counts: Record<CacheResult, PendingCount>;
+  /** Evictions already reported (the LRU counts them, the metric is a counter). */
+  #evictionsSeen = 0;
+
+  constructor(
+    private readonly m: HttpEdgeMetrics,
+    counts: BatchedCounter,
+    readonly cache: 'segment' | 'playlist',
+  ) {
+    this.#counts = { hit: counts.get(cache, 'hit'), miss: counts.get(cache, 'miss'), coalesced: counts.get(cache, 'coalesced'), bypass: counts.get(cache, 'bypass') };
+  }
+
+  count(result: CacheResult): void {
+    this.#counts[result].inc();
+  }
+
+  /** Bytes held and evictions so far, after the cache changed. */
+  held(bytes: number, evictions: number): void {
+    this.m.cacheBytes.labels(this.cache).set(bytes);
+    const evicted = evictions - this.#evictionsSeen;
+    if (evicted > 0) {
+      this.m.cacheEvictions.labels(this.cache).inc(evicted);
+      this.#evictionsSeen = evictions;
+    }
   }
 }

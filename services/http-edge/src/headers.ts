@@ -109,3 +109,6 @@ export function clientResponseHeaders(origin: readonly string[], opts: { cors: b
   if (opts.cors) out.push(...CORS_LIST);
   return out;
 }
+
+/** Rewritten documents get a new length; validators and encodings of the origin no longer apply. */
+export const DOCUMENT_DROPPED: ReadonlySet<string> = new Set(['content-length', 'content-encoding', 'etag', 'last-modified', 'accept-ranges', 'content-range']);

@@ -1,31 +1,33 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
-  listenTcp, sessionLogger, RateLimitedLog, errorCode, errorMessage,
+  listenTcp, sessionLogger, RateLimitedLog, errorCode, errorMessage, PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER,
   type ConfigOf, type Logger, type Gauge,
 } from '@srs-proxy/runtime';
-import { resolveEndpoint, formatHostPort, NO_ORIGIN, type Endpoint, type HlsSession, type HttpStreamUrl, type OriginRecord } from '@srs-proxy/balancer';
 import type { EdgeDeps } from '@srs-proxy/bus';
 import type { httpEdgeSchema } from './config.ts';
-import { route, streamKeyOf, plausibleSpbhid, type Route, type StreamKind } from './route.ts';
-import { originRequestHeaders, clientResponseHeaders, CORS_HEADERS, type HeaderList } from './headers.ts';
-import { OriginClient, isConnectFailure, type OriginExchange } from './origin-client.ts';
+import { route, type Route, type StreamKind } from './route.ts';
+import { originRequestHeaders, clientResponseHeaders, CORS_HEADERS, DOCUMENT_DROPPED } from './headers.ts';
+import { OriginClient, readDocument } from './origin-client.ts';
+import { EdgeRouting, type Fetched, type InFlight, type OriginRequest } from './origin-routing.ts';
+import { StreamSessions, type StreamTarget } from './stream-sessions.ts';
 import { BodyRelay, type RelayLimits } from './relay.ts';
 import { StaticFiles } from './static-files.ts';
-import { TtlCache } from './ttl-cache.ts';
-import { ByteLru } from './cache/byte-lru.ts';
-import { Coalescer } from './cache/coalescer.ts';
-import {
-  cacheKey, isCacheableSegment, isShareableRequest, isStorableResponse, playlistTtlMs, PLAYLIST_KEY_IGNORED, SEGMENT_KEY_IGNORED,
-} from './cache/policy.ts';
+import { SegmentCache, type SegmentFill, type StoredResponse } from './cache/segment-cache.ts';
+import { PlaylistCache, type PlaylistFill, type PlaylistVariant } from './cache/playlist-cache.ts';
+import { isCacheableSegment, isShareableRequest } from './cache/policy.ts';
 import { rewritePlaylist } from './hls/playlist-rewrite.ts';
 import { rewriteManifest } from './dash/mpd-rewrite.ts';
-import { httpEdgeMetrics, BatchedCounter, LabelCache, type HttpEdgeMetrics } from './edge-metrics.ts';
+import { httpEdgeMetrics, kindLabel, BatchedCounter, CacheMeter, LabelCache, type HttpEdgeMetrics } from './edge-metrics.ts';
 import { requestSpan } from './span.ts';
-import {
-  clientError, DocumentTooLargeError, OriginFailedError, OriginUnreachableError, UnknownSessionError, DOCUMENT_TOO_LARGE, UNKNOWN_SESSION,
-} from './errors.ts';
+import { clientError, UNKNOWN_SESSION } from './errors.ts';
 
 export type HttpEdgeConfig = ConfigOf<typeof httpEdgeSchema>;
+
+/** What the http-edge receives from whoever starts it: the edge collaborators and the clock of every TTL. */
+export interface HttpEdgeDeps extends EdgeDeps {
+  /** Milliseconds clock of the route, session and edge caches (tests move it instead of sleeping). */
+  now?: () => number;
+}
 
 /** Every wait and bound of the http-edge; tests shrink them through the constructor. */
 export interface HttpEdgeLimits extends RelayLimits {
@@ -76,90 +78,13 @@ export const DEFAULT_HTTP_EDGE_LIMITS: HttpEdgeLimits = {
   playlistCacheMaxBytes: 16 * 1024 * 1024,
 };
 
-/** Rewritten documents get a new length; validators and encodings of the origin no longer apply. */
-const DOCUMENT_DROPPED = new Set(['content-length', 'content-encoding', 'etag', 'last-modified', 'accept-ranges', 'content-range']);
-/** A body held in memory is sent with its own length. */
-const LENGTH_DROPPED = new Set(['content-length']);
-
-/** A segment larger than this share of the segment cache is relayed uncached (one video must not flush the rest). */
-const MAX_SEGMENT_SHARE = 8;
-/** Bookkeeping bytes charged per cache entry besides its body, so tiny entries cannot grow memory unaccounted. */
-const ENTRY_OVERHEAD_BYTES = 512;
-/** Rewrites kept per cached playlist (one per spbhid × Host a client used); more are computed per request. */
-const MAX_PLAYLIST_VARIANTS = 16;
-/** Stream keys remembered per Host + target: players repeat a handful of URLs; ids in long ones make them unique anyway. */
-const STREAM_KEY_MEMO_ENTRIES = 10_000;
-const STREAM_KEY_MEMO_MAX_TARGET = 512;
-
-const VERSION = { major: 1, minor: 5, revision: 0, version: '1.5.0' } as const;
-const SERVER_HEADER = `SRSProxy/${VERSION.version}`;
+/** The Go proxy's `/api/v1/versions` data. */
+const VERSION = { ...PROXY_VERSION, version: PROXY_VERSION_STRING } as const;
 const TEXT = 'text/plain; charset=utf-8';
+const SEGMENT_LABEL = kindLabel('segment');
 
-interface Target {
-  streamUrl: string;
-  /** Session id to tag a rewritten document with. */
-  spbhid?: string;
-  key?: HttpStreamUrl;
-}
-
-interface Fetched {
-  origin: OriginRecord;
-  to: OriginTarget;
-  ex: OriginExchange;
-}
-
-/** What requests to one origin record need, worked out once per record. */
-interface OriginTarget {
-  ep: Endpoint;
-  /** `http://host:port`, the undici origin. */
-  url: string;
-  /** Authorities by which the origin may name itself in absolute URIs of its documents. */
-  authorities: string[];
-}
-
-/** The origin request in flight for one client, cancelled if that client leaves first. */
-interface InFlight {
-  ex?: OriginExchange;
-  gone: boolean;
-}
-
-/** A whole response held in memory: status, client headers (with the body's length), body. */
-interface StoredResponse {
-  status: number;
-  headers: HeaderList;
-  body: Buffer;
-}
-
-/** An origin playlist held for a moment; every client gets its own rewrite, kept per variant. */
-interface CachedPlaylist {
-  headers: HeaderList;
-  text: string;
-  originAuthorities: string[];
-  variants: Map<string, PlaylistVariant>;
-}
-
-/** One client's rewrite of a cached playlist, with the headers that go with it. */
-interface PlaylistVariant {
-  headers: HeaderList;
-  body: Buffer;
-}
-
-/**
- * How a shared fetch of a segment ended: a stored answer (`shared`: other clients may have it
- * too), a body too large to hold (the leader relays it; the others fetch on their own), or an
- * answer that turned out too large while being read (everyone fetches on their own).
- */
-type SegmentFill =
-  | { outcome: 'stored'; stored: StoredResponse; shared: boolean }
-  | { outcome: 'stream'; fetched: Fetched }
-  | { outcome: 'retry' };
-
-/** A shared playlist fetch: the origin's text for everyone, or an answer only its leader may use. */
-type PlaylistFill =
-  | { outcome: 'cached'; entry: CachedPlaylist }
-  | { outcome: 'private'; fetched: Fetched; text: string | undefined };
-
-function isDocument(kind: StreamKind): boolean {
+/** HLS playlists and DASH manifests: read whole and rewritten so their URIs carry the session id. */
+function isDocument(kind: StreamKind): kind is 'hls-playlist' | 'dash-manifest' {
   return kind === 'hls-playlist' || kind === 'dash-manifest';
 }
 
@@ -174,11 +99,12 @@ function hostOf(req: IncomingMessage): string | undefined {
 }
 
 /**
- * The HTTP stream edge (spec 6): live HTTP-FLV/HTTP-TS relayed with backpressure, HLS and DASH
- * documents rewritten so every later request carries the session id (`spbhid`) any replica can
- * resolve through the registry, static player pages, and the Go proxy's versions endpoint.
- * HLS/DASH segments and HLS playlists are served through two shared caches with request
- * coalescing, as CDN edges do (see `PROXY_HLS_*_CACHE_*`).
+ * The HTTP stream edge (spec 6): live HTTP-FLV/HTTP-TS relayed with backpressure, HLS playlists
+ * and DASH manifests rewritten so every later request carries the session id (`spbhid`) any
+ * replica can resolve through the registry, static player pages, and the Go proxy's versions
+ * endpoint. Segments and HLS playlists go through two shared caches with request coalescing, as
+ * CDN edges do (cache/, `PROXY_HLS_*_CACHE_*`). This class dispatches requests and answers
+ * clients; which stream a request is for is StreamSessions', which origin serves it EdgeRouting's.
  */
 export class HttpEdge {
   private closed = false;
@@ -188,39 +114,28 @@ export class HttpEdge {
   private staticFiles: StaticFiles | undefined;
   private readonly limits: HttpEdgeLimits;
   private readonly origins: OriginClient;
+  private readonly routing: EdgeRouting;
+  private readonly sessions: StreamSessions;
   private readonly relays = new Set<BodyRelay>();
-  /** spbhid → session (segment and nested-playlist requests). */
-  private readonly sessionsById: TtlCache<string, HlsSession>;
-  /** stream key → session (first playlist request of a stream). */
-  private readonly sessionsByStream: TtlCache<string, HlsSession>;
-  /** stream URL → origin (short-lived; see pickOrigin). */
-  private readonly picks: TtlCache<string, OriginRecord>;
-  /** Host + request target → stream key: the same players ask for the same URLs again and again. */
-  private readonly streamKeys: TtlCache<string, HttpStreamUrl>;
-  /** Origin record → its parsed HTTP endpoint; records are replaced (not mutated) on every pick refresh. */
-  private readonly originTargets = new WeakMap<OriginRecord, OriginTarget | null>();
-  /** Immutable segments by origin + target; undefined when PROXY_HLS_SEGMENT_CACHE_BYTES is 0. */
-  private readonly segments: ByteLru<string, StoredResponse> | undefined;
-  private readonly segmentFills = new Coalescer<string, SegmentFill>();
-  /** Origin playlists by origin + target, ≤ 500 ms; undefined when PROXY_HLS_PLAYLIST_CACHE_TTL is 0. */
-  private readonly playlists: ByteLru<string, CachedPlaylist> | undefined;
-  private readonly playlistFills = new Coalescer<string, PlaylistFill>();
+  /** Undefined when PROXY_HLS_SEGMENT_CACHE_BYTES or its TTL is 0. */
+  private readonly segments: SegmentCache | undefined;
+  /** Undefined when PROXY_HLS_PLAYLIST_CACHE_TTL is 0. */
+  private readonly playlists: PlaylistCache | undefined;
   private readonly m: HttpEdgeMetrics;
   private readonly requestCount: BatchedCounter;
   private readonly bytesOut: BatchedCounter;
   private readonly activeStreams: LabelCache<Gauge.Internal<'kind'>>;
   private readonly cacheCount: BatchedCounter;
-  /** Evictions already reported per cache (the LRU counts, the metric is a counter). */
-  private readonly evictionsSeen = new Map<string, number>();
   private readonly log: Logger;
   private readonly noisy: RateLimitedLog;
 
   constructor(
-    private readonly deps: EdgeDeps,
+    deps: HttpEdgeDeps,
     private readonly config: HttpEdgeConfig,
     limits: Partial<HttpEdgeLimits> = {},
   ) {
     this.limits = { ...DEFAULT_HTTP_EDGE_LIMITS, ...limits };
+    const now = deps.now ?? Date.now;
     this.log = deps.logger;
     this.noisy = new RateLimitedLog(deps.logger);
     this.m = httpEdgeMetrics(deps.metrics);
@@ -236,15 +151,22 @@ export class HttpEdge {
       bodyIdleTimeoutMs: l.originBodyIdleTimeoutMs,
       keepAliveTimeoutMs: l.originKeepAliveMs,
     });
-    this.sessionsById = new TtlCache(l.routeCacheTtlMs, l.routeCacheMaxEntries);
-    this.sessionsByStream = new TtlCache(l.routeCacheTtlMs, l.routeCacheMaxEntries);
-    this.picks = new TtlCache(l.routeCacheTtlMs, l.routeCacheMaxEntries);
-    this.streamKeys = new TtlCache(l.routeCacheTtlMs, STREAM_KEY_MEMO_ENTRIES);
+    const { registry, logger } = deps;
+    this.routing = new EdgeRouting({
+      registry, client: this.origins, logger, ttlMs: l.routeCacheTtlMs, maxEntries: l.routeCacheMaxEntries, now, onFailover: () => m.failovers.inc(),
+    });
+    this.sessions = new StreamSessions({ registry, ttlMs: l.routeCacheTtlMs, maxEntries: l.routeCacheMaxEntries, now });
     if (config.segmentCacheBytes > 0 && config.segmentCacheTtl > 0) {
-      this.segments = new ByteLru(config.segmentCacheBytes, Math.floor(config.segmentCacheBytes / MAX_SEGMENT_SHARE));
+      this.segments = new SegmentCache(
+        { maxBytes: config.segmentCacheBytes, ttlMs: config.segmentCacheTtl, now },
+        new CacheMeter(m, this.cacheCount, 'segment'),
+      );
     }
     if (config.playlistCacheTtl > 0) {
-      this.playlists = new ByteLru(l.playlistCacheMaxBytes, Math.min(l.playlistCacheMaxBytes, l.maxDocumentBytes * 4));
+      this.playlists = new PlaylistCache(
+        { maxBytes: l.playlistCacheMaxBytes, maxDocumentBytes: l.maxDocumentBytes, ttlMs: config.playlistCacheTtl, now },
+        new CacheMeter(m, this.cacheCount, 'playlist'),
+      );
     }
   }
 
@@ -271,8 +193,8 @@ export class HttpEdge {
         port: this.port,
         static: this.staticFiles.root,
         segmentCacheBytes: this.segments?.maxBytes ?? 0,
-        segmentCacheTtlMs: this.segments ? this.config.segmentCacheTtl : 0,
-        playlistCacheTtlMs: this.playlists ? this.config.playlistCacheTtl : 0,
+        segmentCacheTtlMs: this.segments?.ttlMs ?? 0,
+        playlistCacheTtlMs: this.playlists?.ttlMs ?? 0,
       },
       'HTTP stream server listening',
     );
@@ -289,10 +211,8 @@ export class HttpEdge {
       await done;
     }
     await this.origins.close();
-    this.sessionsById.clear();
-    this.sessionsByStream.clear();
-    this.picks.clear();
-    this.streamKeys.clear();
+    this.sessions.clear();
+    this.routing.clear();
     this.segments?.clear();
     this.playlists?.clear();
     for (const c of [this.requestCount, this.bytesOut, this.cacheCount]) c.detach();
@@ -311,7 +231,7 @@ export class HttpEdge {
     if (kind === 'versions') {
       this.count(kind, res);
       const body = JSON.stringify({ code: 0, pid: String(process.pid), data: VERSION });
-      res.writeHead(200, { 'content-type': 'application/json', server: SERVER_HEADER, 'content-length': Buffer.byteLength(body) }).end(body);
+      res.writeHead(200, { 'content-type': 'application/json', server: PROXY_SERVER_HEADER, 'content-length': Buffer.byteLength(body) }).end(body);
       return;
     }
     if (kind === 'static') {
@@ -329,73 +249,73 @@ export class HttpEdge {
       res.writeHead(405, { ...CORS_HEADERS, allow: 'GET, HEAD, OPTIONS', 'content-type': TEXT }).end('method not allowed\n');
       return;
     }
-    const hls = kind === 'hls-segment' || kind === 'hls-playlist';
-    const shared = hls && req.method === 'GET' && isShareableRequest(req.rawHeaders);
+    const shared = (kind === 'segment' || kind === 'hls-playlist') && req.method === 'GET' && isShareableRequest(req.rawHeaders);
     // The hot path of a busy edge: everything in memory, answered without a single await.
     if (shared && this.answerFromMemory(kind, r, req, res)) return;
     const inFlight: InFlight = { gone: false };
+    const label = kindLabel(kind);
     res.once('close', () => {
       if (!res.writableFinished) {
         inFlight.gone = true;
         inFlight.ex?.abort(new Error('client went away'));
       }
-      this.requestCount.get(kind, res.headersSent ? String(res.statusCode) : 'aborted').inc();
+      this.requestCount.get(label, res.headersSent ? String(res.statusCode) : 'aborted').inc();
     });
     this.proxy(kind, r, req, res, shared, inFlight).catch((err) => this.fail(kind, r, res, err));
   };
 
   /** Counts a request once, with its final status, when its response ends or breaks. */
   private count(kind: string, res: ServerResponse): void {
-    res.once('close', () => this.requestCount.get(kind, res.headersSent ? String(res.statusCode) : 'aborted').inc());
+    const label = kindLabel(kind);
+    res.once('close', () => this.requestCount.get(label, res.headersSent ? String(res.statusCode) : 'aborted').inc());
   }
 
   /**
    * Serves a segment or playlist request from the caches when its session, its origin and the
    * answer are all in memory. Returns false (having written nothing) otherwise.
    */
-  private answerFromMemory(kind: StreamKind, r: Route, req: IncomingMessage, res: ServerResponse): boolean {
-    if (kind === 'hls-segment') {
-      if (!this.segments || !isCacheableSegment(r.path)) return false;
-      const session = this.sessionsById.get(r.spbhid!);
-      const origin = session && this.picks.get(session.stream_url);
-      const stored = origin && this.segments.get(cacheKey(origin.id, r.target, SEGMENT_KEY_IGNORED));
+  private answerFromMemory(kind: 'segment' | 'hls-playlist', r: Route, req: IncomingMessage, res: ServerResponse): boolean {
+    if (kind === 'segment') {
+      const segments = this.segments;
+      if (!segments || !isCacheableSegment(r.path)) return false;
+      const session = this.sessions.cached(r, undefined);
+      const origin = session && this.routing.cachedOrigin(session.stream_url);
+      const stored = origin && segments.get(segments.key(origin.id, r.target));
       if (!stored) return false;
-      this.cacheCount.get('segment', 'hit').inc();
-      this.requestCount.get(kind, String(stored.status)).inc();
+      segments.meter.count('hit');
+      this.requestCount.get(SEGMENT_LABEL, String(stored.status)).inc();
       this.sendStored(kind, res, stored);
       return true;
     }
-    if (kind === 'hls-playlist') {
-      if (!this.playlists) return false;
-      const host = hostOf(req);
-      const session = r.spbhid !== undefined ? this.sessionsById.get(r.spbhid) : this.sessionsByStream.get(this.streamKey(r, host).key);
-      const origin = session && this.picks.get(session.stream_url);
-      if (!origin) return false;
-      const key = cacheKey(origin.id, r.target, PLAYLIST_KEY_IGNORED);
-      const entry = this.playlists.get(key);
-      if (!entry) return false;
-      const variant = this.playlistVariant(entry, key, session.spbhid, host);
-      this.cacheCount.get('playlist', 'hit').inc();
-      this.requestCount.get(kind, '200').inc();
-      this.sendPlaylist(res, variant);
-      return true;
-    }
-    return false;
+    const playlists = this.playlists;
+    if (!playlists) return false;
+    const host = hostOf(req);
+    const session = this.sessions.cached(r, host);
+    const origin = session && this.routing.cachedOrigin(session.stream_url);
+    if (!origin) return false;
+    const key = playlists.key(origin.id, r.target);
+    const entry = playlists.get(key);
+    if (!entry) return false;
+    const variant = playlists.variant(entry, key, session.spbhid, host);
+    playlists.meter.count('hit');
+    this.requestCount.get(kind, '200').inc();
+    this.sendPlaylist(res, variant);
+    return true;
   }
 
   private async proxy(kind: StreamKind, r: Route, req: IncomingMessage, res: ServerResponse, shared: boolean, inFlight: InFlight): Promise<void> {
     const host = hostOf(req);
-    if (kind === 'hls-segment' && this.segments && isCacheableSegment(r.path)) {
-      if (shared) return this.segmentThroughCache(r, req, res, inFlight);
-      this.cacheCount.get('segment', 'bypass').inc();
+    if (kind === 'segment' && this.segments && isCacheableSegment(r.path)) {
+      if (shared) return this.segmentThroughCache(this.segments, r, req, res, inFlight);
+      this.segments.meter.count('bypass');
     } else if (kind === 'hls-playlist' && this.playlists) {
-      if (shared) return this.playlistThroughCache(r, req, res, host, inFlight);
-      this.cacheCount.get('playlist', 'bypass').inc();
+      if (shared) return this.playlistThroughCache(this.playlists, r, req, res, host, inFlight);
+      this.playlists.meter.count('bypass');
     }
-    const { target, fetched } = await requestSpan('http-edge.request', { 'srsp.kind': kind }, async (span) => {
-      const target = await this.resolveTarget(kind, r, host);
+    const { target, fetched } = await requestSpan('http-edge.request', { 'srsp.kind': kindLabel(kind) }, async (span) => {
+      const target = await this.sessions.resolve(kind, r, host);
       span.setAttribute('srsp.stream_url', target.streamUrl);
-      const fetched = await this.fetch(target, kind, req, r.target, inFlight);
+      const fetched = await this.fetch(target, kind, req, r, inFlight);
       span.setAttribute('srsp.origin_id', fetched.origin.id);
       span.setAttribute('http.response.status_code', fetched.ex.statusCode);
       return { target, fetched };
@@ -405,7 +325,7 @@ export class HttpEdge {
       return;
     }
     if (isDocument(kind) && req.method === 'GET' && fetched.ex.statusCode === 200) {
-      const text = await this.readDocument(fetched);
+      const text = await readDocument(fetched.ex, this.limits.maxDocumentBytes);
       if (!res.destroyed) this.sendDocument(kind, target, fetched, text, host, res);
       return;
     }
@@ -415,21 +335,20 @@ export class HttpEdge {
   }
 
   /** A cacheable segment: from the cache, by joining a fetch in flight, or by leading one. */
-  private async segmentThroughCache(r: Route, req: IncomingMessage, res: ServerResponse, inFlight: InFlight): Promise<void> {
-    const segments = this.segments!;
-    const kind = 'hls-segment';
-    const { target, fill, leader } = await requestSpan('http-edge.request', { 'srsp.kind': kind }, async (span) => {
-      const target = await this.resolveTarget(kind, r, undefined);
+  private async segmentThroughCache(segments: SegmentCache, r: Route, req: IncomingMessage, res: ServerResponse, inFlight: InFlight): Promise<void> {
+    const kind = 'segment';
+    const { target, fill, leader } = await requestSpan('http-edge.request', { 'srsp.kind': SEGMENT_LABEL }, async (span) => {
+      const target = await this.sessions.resolve(kind, r, undefined);
       span.setAttribute('srsp.stream_url', target.streamUrl);
-      const origin = await this.pickOrigin(target, undefined);
-      const key = cacheKey(origin.id, r.target, SEGMENT_KEY_IGNORED);
+      const origin = await this.routing.pickOrigin(target.streamUrl);
+      const key = segments.key(origin.id, r.target);
       const stored = segments.get(key);
       if (stored) return { target, fill: { outcome: 'stored', stored, shared: true } satisfies SegmentFill, leader: false, hit: true };
-      const joined = this.segmentFills.run(key, () => this.fillSegment(target, req, r));
+      const joined = segments.fill(key, r.target, () => this.fetch(target, kind, req, r, { gone: false }, true));
       span.setAttribute('srsp.cache', joined.leader ? 'miss' : 'coalesced');
       return { target, fill: await joined.result, leader: joined.leader, hit: false };
     }).then((x) => {
-      this.cacheCount.get('segment', x.hit ? 'hit' : x.leader ? 'miss' : 'coalesced').inc();
+      segments.meter.count(x.hit ? 'hit' : x.leader ? 'miss' : 'coalesced');
       return x;
     });
     if (fill.outcome === 'stored' && (fill.shared || leader)) {
@@ -446,7 +365,7 @@ export class HttpEdge {
       return;
     }
     // Not something this client may share: it asks the origin itself.
-    const fetched = await this.fetch(target, kind, req, r.target, inFlight);
+    const fetched = await this.fetch(target, kind, req, r, inFlight);
     if (res.destroyed || this.closed) {
       fetched.ex.abort(new Error('client went away'));
       return;
@@ -455,52 +374,23 @@ export class HttpEdge {
     this.relay(kind, req, res, target, fetched);
   }
 
-  /**
-   * One origin fetch for every client of a segment: read whole (bounded) into memory, stored if
-   * the origin allows sharing it. The fetch belongs to no client, so a leader leaving does not
-   * cut it short for the others.
-   */
-  private async fillSegment(target: Target, req: IncomingMessage, r: Route): Promise<SegmentFill> {
-    const segments = this.segments!;
-    const fetched = await this.fetch(target, 'hls-segment', req, r.target, { gone: false }, true);
-    const { ex } = fetched;
-    const declared = Number(ex.header('content-length'));
-    if (declared > segments.maxObjectBytes) return { outcome: 'stream', fetched };
-    let body: Buffer;
-    try {
-      body = await collect(ex, segments.maxObjectBytes);
-    } catch (err) {
-      if (errorCode(err) === DOCUMENT_TOO_LARGE) return { outcome: 'retry' };
-      throw err;
-    }
-    const headers = clientResponseHeaders(ex.headers, { cors: true, drop: LENGTH_DROPPED });
-    headers.push('content-length', String(body.length));
-    const stored: StoredResponse = { status: ex.statusCode, headers, body };
-    const shared = ex.statusCode === 200 && isStorableResponse(ex.headers);
-    if (shared) {
-      const key = cacheKey(fetched.origin.id, r.target, SEGMENT_KEY_IGNORED);
-      segments.set(key, stored, body.length + key.length + ENTRY_OVERHEAD_BYTES, this.config.segmentCacheTtl);
-      this.cacheGauges('segment', segments);
-    }
-    return { outcome: 'stored', stored, shared };
-  }
-
   /** A playlist: the origin's text from the micro-cache or a shared fetch, rewritten for this client. */
-  private async playlistThroughCache(r: Route, req: IncomingMessage, res: ServerResponse, host: string | undefined, inFlight: InFlight): Promise<void> {
-    const playlists = this.playlists!;
+  private async playlistThroughCache(
+    playlists: PlaylistCache, r: Route, req: IncomingMessage, res: ServerResponse, host: string | undefined, inFlight: InFlight,
+  ): Promise<void> {
     const kind = 'hls-playlist';
     const { target, fill, leader, key } = await requestSpan('http-edge.request', { 'srsp.kind': kind }, async (span) => {
-      const target = await this.resolveTarget(kind, r, host);
+      const target = await this.sessions.resolve(kind, r, host);
       span.setAttribute('srsp.stream_url', target.streamUrl);
-      const origin = await this.pickOrigin(target, undefined);
-      const key = cacheKey(origin.id, r.target, PLAYLIST_KEY_IGNORED);
+      const origin = await this.routing.pickOrigin(target.streamUrl);
+      const key = playlists.key(origin.id, r.target);
       const entry = playlists.get(key);
       if (entry) return { target, key, fill: { outcome: 'cached', entry } satisfies PlaylistFill, leader: false, hit: true };
-      const joined = this.playlistFills.run(key, () => this.fillPlaylist(target, req, r));
+      const joined = playlists.fill(key, r.target, () => this.fetch(target, kind, req, r, { gone: false }));
       span.setAttribute('srsp.cache', joined.leader ? 'miss' : 'coalesced');
       return { target, key, fill: await joined.result, leader: joined.leader, hit: false };
     }).then((x) => {
-      this.cacheCount.get('playlist', x.hit ? 'hit' : x.leader ? 'miss' : 'coalesced').inc();
+      playlists.meter.count(x.hit ? 'hit' : x.leader ? 'miss' : 'coalesced');
       return x;
     });
     if (res.destroyed) {
@@ -508,7 +398,7 @@ export class HttpEdge {
       return;
     }
     if (fill.outcome === 'cached') {
-      this.sendPlaylist(res, this.playlistVariant(fill.entry, key, target.spbhid!, host));
+      this.sendPlaylist(res, playlists.variant(fill.entry, key, target.spbhid!, host));
       return;
     }
     if (leader) {
@@ -517,13 +407,13 @@ export class HttpEdge {
       else this.relay(kind, req, res, target, fill.fetched);
       return;
     }
-    const fetched = await this.fetch(target, kind, req, r.target, inFlight);
+    const fetched = await this.fetch(target, kind, req, r, inFlight);
     if (res.destroyed || this.closed) {
       fetched.ex.abort(new Error('client went away'));
       return;
     }
     if (fetched.ex.statusCode === 200) {
-      const text = await this.readDocument(fetched);
+      const text = await readDocument(fetched.ex, this.limits.maxDocumentBytes);
       if (!res.destroyed) this.sendDocument(kind, target, fetched, text, host, res);
       return;
     }
@@ -531,43 +421,17 @@ export class HttpEdge {
     this.relay(kind, req, res, target, fetched);
   }
 
-  /** One origin fetch of a playlist for every client asking within the micro-cache TTL. */
-  private async fillPlaylist(target: Target, req: IncomingMessage, r: Route): Promise<PlaylistFill> {
-    const playlists = this.playlists!;
-    const fetched = await this.fetch(target, 'hls-playlist', req, r.target, { gone: false });
-    const { ex } = fetched;
-    if (ex.statusCode !== 200) return { outcome: 'private', fetched, text: undefined };
-    const text = await this.readDocument(fetched);
-    const ttl = playlistTtlMs(text, this.config.playlistCacheTtl);
-    // Not shared, not even with the requests that joined this fetch: they ask the origin themselves.
-    if (ttl <= 0 || !isStorableResponse(ex.headers)) return { outcome: 'private', fetched, text };
-    const entry: CachedPlaylist = {
-      headers: clientResponseHeaders(ex.headers, { cors: true, drop: DOCUMENT_DROPPED }),
-      text,
-      originAuthorities: fetched.to.authorities,
-      variants: new Map(),
+  /**
+   * Asks the stream's origin for the request target (failing over as EdgeRouting does).
+   * `shared`: the answer may go to other clients too, so it is asked for whole and uncompressed.
+   */
+  private fetch(target: StreamTarget, kind: StreamKind, req: IncomingMessage, r: Route, inFlight: InFlight, shared = false): Promise<Fetched> {
+    const request: OriginRequest = {
+      method: req.method === 'HEAD' ? 'HEAD' : 'GET',
+      path: r.target,
+      headers: originRequestHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, forRewrite: shared || isDocument(kind) }),
     };
-    // Stored under the origin that answered (a failover may have picked another one).
-    const storeKey = cacheKey(fetched.origin.id, r.target, PLAYLIST_KEY_IGNORED);
-    playlists.set(storeKey, entry, text.length * 2 + storeKey.length + ENTRY_OVERHEAD_BYTES, ttl);
-    this.cacheGauges('playlist', playlists);
-    return { outcome: 'cached', entry };
-  }
-
-  /** This client's rewrite of a cached playlist (its spbhid and Host), computed once per variant. */
-  private playlistVariant(entry: CachedPlaylist, key: string, spbhid: string, host: string | undefined): PlaylistVariant {
-    const id = `${spbhid}\n${host ?? ''}`;
-    const done = entry.variants.get(id);
-    if (done) return done;
-    const body = Buffer.from(
-      rewritePlaylist(entry.text, { spbhid, proxyAuthorities: host ? [host] : [], originAuthorities: entry.originAuthorities }).text,
-      'utf8',
-    );
-    const variant = { headers: [...entry.headers, 'content-length', String(body.length)], body };
-    if (entry.variants.size < MAX_PLAYLIST_VARIANTS && this.playlists!.grow(key, body.length + id.length + ENTRY_OVERHEAD_BYTES)) {
-      entry.variants.set(id, variant);
-    }
-    return variant;
+    return this.routing.resolveOrigin(target.streamUrl, request, inFlight);
   }
 
   private sendPlaylist(res: ServerResponse, variant: PlaylistVariant): void {
@@ -582,154 +446,20 @@ export class HttpEdge {
    */
   private sendStored(kind: StreamKind, res: ServerResponse, stored: StoredResponse): void {
     res.writeHead(stored.status, stored.headers).end(stored.body);
-    this.bytesOut.get(kind).inc(stored.body.length);
+    const label = kindLabel(kind);
+    this.bytesOut.get(label).inc(stored.body.length);
     if (res.writableFinished || res.writableLength === 0) return;
     res.setTimeout(this.limits.slowClientTimeoutMs, () => {
-      this.m.slowClients.labels(kind).inc();
-      this.noisy.warn({ kind, queued: res.writableLength }, 'dropped slow client');
+      this.m.slowClients.labels(label).inc();
+      this.noisy.warn({ kind: label, queued: res.writableLength }, 'dropped slow client');
       res.destroy();
     });
   }
 
-  private cacheGauges(cache: 'segment' | 'playlist', lru: ByteLru<string, unknown>): void {
-    this.m.cacheBytes.labels(cache).set(lru.bytes);
-    const evicted = lru.evictions - (this.evictionsSeen.get(cache) ?? 0);
-    if (evicted > 0) {
-      this.m.cacheEvictions.labels(cache).inc(evicted);
-      this.evictionsSeen.set(cache, lru.evictions);
-    }
-  }
-  /**
-   * Which stream (and HLS session) a request belongs to; synchronous when the registry's answer
-   * is cached (await on a plain value would still cost a turn of the microtask queue).
-   */
-  private resolveTarget(kind: StreamKind, r: Route, host: string | undefined): Target | Promise<Target> {
-    if (kind === 'flv' || kind === 'ts') {
-      const key = this.streamKey(r, host);
-      return { streamUrl: key.key, key };
-    }
-    let session: HlsSession | Promise<HlsSession>;
-    if (r.spbhid !== undefined) {
-      session = this.sessionById(r.spbhid);
-    } else {
-      // Only documents reach here without an id (segments are classified by having one).
-      session = this.sessionForStream(this.streamKey(r, host));
-    }
-    return session instanceof Promise
-      ? session.then((s) => ({ streamUrl: s.stream_url, spbhid: s.spbhid }))
-      : { streamUrl: session.stream_url, spbhid: session.spbhid };
-  }
-
-  /** The stream key of a request (spec 6.2), remembered for short targets. */
-  private streamKey(r: Route, host: string | undefined): HttpStreamUrl {
-    if (r.target.length > STREAM_KEY_MEMO_MAX_TARGET) return streamKeyOf(r, host);
-    const memo = host === undefined ? r.target : `${host}\n${r.target}`;
-    let key = this.streamKeys.get(memo);
-    if (key === undefined) {
-      key = streamKeyOf(r, host);
-      this.streamKeys.set(memo, key);
-    }
-    return key;
-  }
-
-  /** The HTTP endpoint of an origin record, parsed once per record (undefined: it has none). */
-  private originTarget(origin: OriginRecord): OriginTarget | undefined {
-    let t = this.originTargets.get(origin);
-    if (t === undefined) {
-      const ep = resolveEndpoint(origin, 'http');
-      const authority = ep && formatHostPort(ep.host, ep.port);
-      t = ep ? { ep, url: `http://${authority}`, authorities: [authority!, formatHostPort(origin.ip, ep.port)] } : null;
-      this.originTargets.set(origin, t);
-    }
-    return t ?? undefined;
-  }
-
-  private sessionById(spbhid: string): HlsSession | Promise<HlsSession> {
-    if (!plausibleSpbhid(spbhid)) throw new UnknownSessionError(spbhid.slice(0, 64));
-    return this.sessionsById.get(spbhid) ?? this.loadSession(spbhid);
-  }
-
-  private async loadSession(spbhid: string): Promise<HlsSession> {
-    const session = await this.deps.registry.hlsLoad(spbhid);
-    if (!session) throw new UnknownSessionError(spbhid);
-    this.sessionsById.set(spbhid, session);
-    return session;
-  }
-
-  private sessionForStream(key: HttpStreamUrl): HlsSession | Promise<HlsSession> {
-    return this.sessionsByStream.get(key.key) ?? this.storeSession(key);
-  }
-
-  private async storeSession(key: HttpStreamUrl): Promise<HlsSession> {
-    const session = await this.deps.registry.hlsLoadOrStore(key.key, key.full);
-    this.sessionsByStream.set(key.key, session);
-    this.sessionsById.set(session.spbhid, session);
-    return session;
-  }
-
-  /**
-   * The stream's origin. Picks are cached for `routeCacheTtlMs` (a player opening a stream, and
-   * every segment request, would otherwise wait for a registry round trip); a connect failure
-   * drops the entry and asks the registry afresh with the failed origin avoided.
-   */
-  private pickOrigin(target: Target, avoid: string[] | undefined): OriginRecord | Promise<OriginRecord> {
-    if (avoid === undefined) {
-      const cached = this.picks.get(target.streamUrl);
-      if (cached) return cached;
-    }
-    return this.deps.registry.pick(target.streamUrl, avoid ? { protocol: 'http', avoid } : { protocol: 'http' }).then(({ origin }) => {
-      this.picks.set(target.streamUrl, origin);
-      return origin;
-    });
-  }
-
-  /**
-   * Asks the picked origin; a refused connect is reported and retried once on a fresh pick.
-   * `shared`: the answer may go to other clients too, so it is asked for whole and uncompressed.
-   */
-  private async fetch(target: Target, kind: StreamKind, req: IncomingMessage, path: string, inFlight: InFlight, shared = false): Promise<Fetched> {
-    const headers = originRequestHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, forRewrite: shared || isDocument(kind) });
-    const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
-    let avoid: string[] | undefined;
-    let lastFailure: OriginUnreachableError | undefined;
-    for (let attempt = 0; ; attempt++) {
-      let origin: OriginRecord;
-      try {
-        const picked = this.pickOrigin(target, avoid);
-        origin = picked instanceof Promise ? await picked : picked;
-      } catch (err) {
-        // No other origin to fail over to: the client hears about the unreachable one.
-        if (lastFailure && errorCode(err) === NO_ORIGIN) throw lastFailure;
-        throw err;
-      }
-      const to = this.originTarget(origin);
-      if (!to) throw new OriginUnreachableError(`origin ${origin.id} has no http endpoint`);
-      const { ep } = to;
-      if (inFlight.gone) throw new OriginFailedError('client went away before the origin answered');
-      const ex = this.origins.start(to.url, { method, path, headers });
-      inFlight.ex = ex;
-      try {
-        await ex.head;
-        return { origin, to, ex };
-      } catch (err) {
-        if (!isConnectFailure(err) || inFlight.gone) throw err;
-        this.picks.delete(target.streamUrl);
-        const reason = `http connect to ${formatHostPort(ep.host, ep.port)} failed: ${errorCode(err)}`;
-        this.log.warn({ stream: target.streamUrl, origin: origin.id, err: errorMessage(err), attempt }, 'origin unreachable, reporting it');
-        await this.deps.registry.reportFailure(origin.id, target.streamUrl, reason).catch((e: unknown) => {
-          this.log.warn({ err: errorMessage(e) }, 'could not report origin failure to the registry');
-        });
-        lastFailure = OriginClient.unreachable(ep, err);
-        if (attempt >= 1) throw lastFailure;
-        this.m.failovers.inc();
-        avoid = [origin.id];
-      }
-    }
-  }
-
   /** Streams the origin's response to the client: live FLV/TS, segments, non-200 documents. */
-  private relay(kind: StreamKind, req: IncomingMessage, res: ServerResponse, target: Target, fetched: Fetched): void {
+  private relay(kind: StreamKind, req: IncomingMessage, res: ServerResponse, target: StreamTarget, fetched: Fetched): void {
     const live = kind === 'flv' || kind === 'ts';
+    const label = kindLabel(kind);
     const { statusCode, headers } = fetched.ex;
     res.writeHead(statusCode, clientResponseHeaders(headers, { cors: true }));
     // A pino child costs a bindings serialisation: made only when something is logged with it.
@@ -739,15 +469,15 @@ export class HttpEdge {
       if (this.log.isLevelEnabled('info')) log().info({ client: req.socket.remoteAddress, url: target.key?.full, status: statusCode }, 'HTTP start streaming');
       this.activeStreams.get(kind).inc();
     }
-    const bytes = this.bytesOut.get(kind);
+    const bytes = this.bytesOut.get(label);
     const relay = new BodyRelay(fetched.ex, res, this.limits, (n) => bytes.inc(n), (end) => {
       this.relays.delete(relay);
       if (live) this.activeStreams.get(kind).dec();
       if (end.reason === 'slow-client') {
-        this.m.slowClients.labels(kind).inc();
-        log().warn({ kind, stream: target.streamUrl, detail: end.detail, bytes: end.bytes }, 'dropped slow client');
+        this.m.slowClients.labels(label).inc();
+        log().warn({ kind: label, stream: target.streamUrl, detail: end.detail, bytes: end.bytes }, 'dropped slow client');
       } else if (end.reason === 'origin-error') {
-        log().warn({ kind, stream: target.streamUrl, detail: end.detail, bytes: end.bytes }, 'origin stream broke');
+        log().warn({ kind: label, stream: target.streamUrl, detail: end.detail, bytes: end.bytes }, 'origin stream broke');
       } else if (live && this.log.isLevelEnabled('info')) {
         log().info({ reason: end.reason, bytes: end.bytes }, 'HTTP client done');
       }
@@ -756,19 +486,10 @@ export class HttpEdge {
     relay.start();
   }
 
-  /** Reads a playlist/manifest whole (bounded); compressed documents are refused. */
-  private async readDocument(fetched: Fetched): Promise<string> {
-    const { ex } = fetched;
-    const encoding = ex.header('content-encoding');
-    if (encoding !== undefined && encoding !== 'identity') {
-      ex.abort(new Error('compressed document'));
-      throw new OriginFailedError(`origin compressed the document (${encoding}) although asked for identity`);
-    }
-    return (await collect(ex, this.limits.maxDocumentBytes)).toString('utf8');
-  }
-
-  /** Tags a playlist/manifest's URIs with the session id and sends it whole. */
-  private sendDocument(kind: StreamKind, target: Target, fetched: Fetched, text: string, host: string | undefined, res: ServerResponse): void {
+  /** Tags a playlist's or manifest's URIs with the session id and sends it whole. */
+  private sendDocument(
+    kind: 'hls-playlist' | 'dash-manifest', target: StreamTarget, fetched: Fetched, text: string, host: string | undefined, res: ServerResponse,
+  ): void {
     const ctx = { spbhid: target.spbhid!, proxyAuthorities: host ? [host] : [], originAuthorities: fetched.to.authorities };
     const out = Buffer.from(kind === 'hls-playlist' ? rewritePlaylist(text, ctx).text : rewriteManifest(text, ctx).text, 'utf8');
     const outHeaders = clientResponseHeaders(fetched.ex.headers, { cors: true, drop: DOCUMENT_DROPPED });
@@ -781,8 +502,8 @@ export class HttpEdge {
   private fail(kind: string, r: Route, res: ServerResponse, err: unknown): void {
     if (res.destroyed) return;
     const { status, text } = clientError(err);
-    const detail = { kind, target: r.target.slice(0, 256), code: errorCode(err), err: errorMessage(err), status };
-    if (errorCode(err) === UNKNOWN_SESSION) this.noisy.warn(detail, 'unknown HLS session id');
+    const detail = { kind: kindLabel(kind), target: r.target.slice(0, 256), code: errorCode(err), err: errorMessage(err), status };
+    if (errorCode(err) === UNKNOWN_SESSION) this.noisy.warn(detail, 'unknown HLS/DASH session id');
     else if (status >= 500) this.noisy.warn(detail, 'HTTP request failed');
     if (res.headersSent) {
       res.destroy();
@@ -793,27 +514,4 @@ export class HttpEdge {
       .writeHead(status, { ...(kind === 'static' ? {} : CORS_HEADERS), 'content-type': TEXT, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
       .end(body);
   }
-}
-
-/** Collects a body up to `limit` bytes; past it the origin request is cut and an error thrown. */
-function collect(ex: OriginExchange, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    ex.attach({
-      onData(chunk) {
-        total += chunk.length;
-        if (total > limit) {
-          // Rejected first: aborting reports an error to onError below, synchronously.
-          reject(new DocumentTooLargeError(limit));
-          ex.abort(new DocumentTooLargeError(limit));
-          return false;
-        }
-        chunks.push(chunk);
-        return true;
-      },
-      onEnd: () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)),
-      onError: (err) => reject(new OriginFailedError(`reading the origin document failed: ${errorMessage(err)}`, err)),
-    });
-  });
 }

@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { formatHostPort, type Endpoint } from '@srs-proxy/balancer';
-import { errorCode } from '@srs-proxy/runtime';
-import { OriginFailedError, OriginTimeoutError, OriginUnreachableError } from './errors.ts';
+import { errorCode, errorMessage } from '@srs-proxy/runtime';
+import { DocumentTooLargeError, OriginFailedError, OriginTimeoutError, OriginUnreachableError } from './errors.ts';
 import { headerValue, type HeaderList } from './headers.ts';
 
 export interface OriginClientOptions {
@@ -190,4 +190,37 @@ export class OriginClient {
   async close(): Promise<void> {
     await this.#agent.destroy();
   }
+}
+
+/** Reads a whole body up to `limit` bytes; past it the origin request is cut and DocumentTooLargeError thrown. */
+export function collectBody(ex: OriginExchange, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    ex.attach({
+      onData(chunk) {
+        total += chunk.length;
+        if (total > limit) {
+          // Rejected first: aborting reports an error to onError below, synchronously.
+          reject(new DocumentTooLargeError(limit));
+          ex.abort(new DocumentTooLargeError(limit));
+          return false;
+        }
+        chunks.push(chunk);
+        return true;
+      },
+      onEnd: () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)),
+      onError: (err) => reject(new OriginFailedError(`reading the origin document failed: ${errorMessage(err)}`, err)),
+    });
+  });
+}
+
+/** Reads a playlist/manifest whole (bounded); a compressed document is refused (it could not be rewritten). */
+export async function readDocument(ex: OriginExchange, limit: number): Promise<string> {
+  const encoding = ex.header('content-encoding');
+  if (encoding !== undefined && encoding !== 'identity') {
+    ex.abort(new Error('compressed document'));
+    throw new OriginFailedError(`origin compressed the document (${encoding}) although asked for identity`);
+  }
+  return (await collectBody(ex, limit)).toString('utf8');
 }

@@ -5,7 +5,7 @@ import { SPBHID } from './uri-tag.ts';
  * What a request on the HTTP stream port is (spec 6.1, extended with DASH and fMP4 sessions).
  * Pure: the request target and Host header in, a route out.
  */
-export type StreamKind = 'flv' | 'ts' | 'hls-playlist' | 'hls-segment' | 'dash-manifest';
+export type StreamKind = 'flv' | 'ts' | 'hls-playlist' | 'dash-manifest' | 'segment';
 export type RouteKind = 'versions' | StreamKind | 'static';
 
 export interface Route {
@@ -59,9 +59,10 @@ function kindOf(path: string, spbhid: string | undefined): RouteKind {
   if (path === VERSIONS_PATH) return 'versions';
   if (path.endsWith('.m3u8')) return 'hls-playlist';
   if (path.endsWith('.mpd')) return 'dash-manifest';
-  // Upstream: `.flv`/`.ts` with spbhid are HLS segments. Every other URI we tagged in a
-  // playlist or manifest (fMP4 `.m4s`/`.mp4`, `.aac`, keys, init sections) is one too.
-  if (spbhid !== undefined) return 'hls-segment';
+  // Upstream: `.flv`/`.ts` with spbhid are HLS segments. Every other URI we tagged in an HLS
+  // playlist or a DASH manifest (fMP4 `.m4s`/`.mp4`, `.m4v`, `.aac`, keys, init sections) is a
+  // segment of that session too; which of the two tagged it does not change how it is served.
+  if (spbhid !== undefined) return 'segment';
   if (path.endsWith('.flv')) return 'flv';
   if (path.endsWith('.ts')) return 'ts';
   return 'static';

@@ -1,11 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHarness, countingOrigin, edgeGet, originBody, type Harness } from './support.ts';
+import { startHarness, countingOrigin, edgeGet, manualClock, originBody, type Harness } from './support.ts';
 
 /** Micro-cache TTL of this suite (under the 500 ms maximum). */
 const TTL_MS = 400;
 /** How long the origin holds each answer, so concurrent requests overlap. */
 const ORIGIN_DELAY_MS = 200;
+/** The edge's clock: stands still unless a test moves it, so nothing expires while the machine is slow. */
+const clock = manualClock();
 let h: Harness;
 let origin: Awaited<ReturnType<typeof countingOrigin>>;
 let proxyHost: string;
@@ -13,7 +15,7 @@ let proxyHost: string;
 const media = (extra = '') => `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\npc-1.ts\n${extra}`;
 
 before(async () => {
-  h = await startHarness({ env: { PROXY_HLS_PLAYLIST_CACHE_TTL: `${TTL_MS}ms` } });
+  h = await startHarness({ env: { PROXY_HLS_PLAYLIST_CACHE_TTL: `${TTL_MS}ms` }, now: clock.now });
   proxyHost = `v.example.com:${h.port}`;
   origin = await countingOrigin({
     // An absolute URI on the public host: only the client that used that Host gets it tagged.
@@ -57,7 +59,10 @@ test('playlist micro-cache: clients within the TTL share one origin fetch, each 
 test('playlist micro-cache: after the TTL the origin is asked again', async () => {
   await edgeGet(h.port, '/live/pc.m3u8');
   const before = origin.hits('/live/pc.m3u8');
-  await new Promise((r) => setTimeout(r, TTL_MS + 100));
+  clock.advance(TTL_MS - 1);
+  await edgeGet(h.port, '/live/pc.m3u8');
+  assert.equal(origin.hits('/live/pc.m3u8'), before, 'a millisecond before the TTL: still shared');
+  clock.advance(1);
   await edgeGet(h.port, '/live/pc.m3u8');
   assert.equal(origin.hits('/live/pc.m3u8'), before + 1);
 });
@@ -65,8 +70,10 @@ test('playlist micro-cache: after the TTL the origin is asked again', async () =
 test('playlist micro-cache: never longer than half the target duration', async () => {
   await edgeGet(h.port, '/live/short.m3u8');
   await edgeGet(h.port, '/live/short.m3u8');
+  clock.advance(99);
+  await edgeGet(h.port, '/live/short.m3u8');
   assert.equal(origin.hits('/live/short.m3u8'), 1, 'within 100 ms: shared');
-  await new Promise((r) => setTimeout(r, 150));
+  clock.advance(1);
   await edgeGet(h.port, '/live/short.m3u8');
   assert.equal(origin.hits('/live/short.m3u8'), 2, '0.2 s target: kept 100 ms, not the configured 400 ms');
 });

@@ -1,18 +1,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHarness, countingOrigin, edgeGet, originBody, type Harness } from './support.ts';
+import { startHarness, countingOrigin, edgeGet, manualClock, originBody, type Harness } from './support.ts';
 
 /** Cache budget of this suite: holds about eight 90 KB segments; objects over 100 KB (1/8) are not cached. */
 const BUDGET = 800_000;
-/** Segment TTL of this suite: short enough to watch an entry expire. */
+/** Segment TTL of this suite. */
 const TTL_MS = 400;
+/** The edge's clock: stands still unless a test moves it, so nothing expires while the machine is slow. */
+const clock = manualClock();
 const seg = (i: number, size = 90_000) => Buffer.alloc(size, i);
 let h: Harness;
 let origin: Awaited<ReturnType<typeof countingOrigin>>;
 let id: string;
 
 before(async () => {
-  h = await startHarness({ env: { PROXY_HLS_SEGMENT_CACHE_BYTES: String(BUDGET), PROXY_HLS_SEGMENT_CACHE_TTL: `${TTL_MS}ms` } });
+  h = await startHarness({ env: { PROXY_HLS_SEGMENT_CACHE_BYTES: String(BUDGET), PROXY_HLS_SEGMENT_CACHE_TTL: `${TTL_MS}ms` }, now: clock.now });
   const docs: Parameters<typeof countingOrigin>[0] = {
     '/live/bd.m3u8': { type: 'application/vnd.apple.mpegurl', body: '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nbd-0.ts\n' },
     '/live/big.ts': { type: 'video/mp2t', body: seg(0xb, 150_000) },
@@ -71,7 +73,10 @@ test('TTL: a cached segment is asked from the origin again once it expired', asy
   const before = origin.hits('/live/bd-5.ts');
   await edgeGet(h.port, `/live/bd-5.ts?spbhid=${id}`);
   assert.equal(origin.hits('/live/bd-5.ts'), before, 'fresh: from memory');
-  await new Promise((r) => setTimeout(r, TTL_MS + 100));
+  clock.advance(TTL_MS - 1);
+  await edgeGet(h.port, `/live/bd-5.ts?spbhid=${id}`);
+  assert.equal(origin.hits('/live/bd-5.ts'), before, 'a millisecond before the TTL: still from memory');
+  clock.advance(1);
   const r = await edgeGet(h.port, `/live/bd-5.ts?spbhid=${id}`);
   assert.ok(r.body.equals(seg(5)));
   assert.equal(origin.hits('/live/bd-5.ts'), before + 1);

@@ -28,9 +28,12 @@ export interface Harness {
 
 /**
  * A real registry (memory balancer, in-process bus, System API on a free port) and an http-edge
- * wired to it, both on 127.0.0.1.
+ * wired to it, both on 127.0.0.1. `now` is the edge's clock (its caches' TTLs): a test that moves
+ * it by hand sees an entry expire exactly when it says, however loaded the machine is.
  */
-export async function startHarness(opts: { limits?: Partial<HttpEdgeLimits>; env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { limits?: Partial<HttpEdgeLimits>; env?: Record<string, string>; now?: () => number } = {},
+): Promise<Harness> {
   const logs = new LogCapture();
   const logger = createLogger({ service: 'http-edge-test', level: 'debug', destination: logs });
   const metrics = createMetricsRegistry();
@@ -43,7 +46,7 @@ export async function startHarness(opts: { limits?: Partial<HttpEdgeLimits>; env
   );
   await registry.start();
   const config = readConfig(httpEdgeSchema, { PROXY_HTTP_SERVER: '127.0.0.1:0', ...opts.env });
-  const edge = new HttpEdge({ logger, metrics, registry: new BusRegistryClient(bus, REGISTRY_TIMEOUT_MS) }, config, opts.limits);
+  const edge = new HttpEdge({ logger, metrics, registry: new BusRegistryClient(bus, REGISTRY_TIMEOUT_MS), now: opts.now }, config, opts.limits);
   await edge.start();
   return {
     edge,
@@ -195,4 +198,15 @@ export async function edgeGet(port: number, path: string, headers: Record<string
   const r = await undiciRequest(`http://127.0.0.1:${port}${path}`, { method, headers });
   const body = Buffer.from(await r.body.arrayBuffer());
   return { status: r.statusCode, headers: r.headers, body, text: body.toString() };
+}
+
+/** A clock that only moves when the test says (the edge's `now`). */
+export function manualClock(startMs = 1_000_000): { now: () => number; advance(ms: number): void } {
+  let ms = startMs;
+  return {
+    now: () => ms,
+    advance(by) {
+      ms += by;
+    },
+  };
 }

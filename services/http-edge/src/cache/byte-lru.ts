@@ -1,3 +1,6 @@
+/** Bookkeeping bytes callers charge per entry besides its body, so tiny entries cannot grow memory unaccounted. */
+export const ENTRY_OVERHEAD_BYTES = 512;
+
 /** Granularity of the recency order: entries used within this step of each other count as equally recent. */
 const RECENCY_STEP_MS = 100;
 
