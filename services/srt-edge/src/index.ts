@@ -4,7 +4,7 @@ export {
   type SrtEdgeConfig, type SrtEdgeOptions, type SrtEdgeStats,
 } from './srt-edge.ts';
 export {
-  BAD_HANDSHAKE, BAD_STREAM_ID, ORIGIN_TIMEOUT, ORIGIN_UNREACHABLE, NO_SRT_ENDPOINT, SOCKET_ID_COLLISION,
+  BAD_HANDSHAKE, BAD_STREAM_ID, SOCKET_ID_COLLISION,
   SrtHandshakeError, StreamIdError,
 } from './errors.ts';
 export { parseStreamId, streamUrlOf, type StreamIdInfo, type SrtMode } from './srt/stream-id.ts';

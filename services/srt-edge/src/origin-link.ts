@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { OriginTimeoutError, OriginUnreachableError } from './errors.ts';
+import { OriginConnectTimeoutError, OriginUnreachableError } from '@srs-proxy/routing';
 import { HANDSHAKE_SIZE, HandshakeType, isRejection, parseHandshake, withCookie } from './srt/handshake.ts';
 import { isHandshakePacket } from './srt/packet.ts';
 
@@ -32,7 +32,7 @@ const ignore: MessageHandler = () => {};
  * resending each until answered, within a deadline; then it relays. Owning one socket per session
  * means every datagram the origin sends belongs to this session: no lookup on the way back.
  */
-export class OriginLink {
+export class SrtOriginLink {
   readonly socket: Socket;
   private closed = false;
   private onMessage: MessageHandler = ignore;
@@ -80,7 +80,8 @@ export class OriginLink {
 
   /**
    * Replays the handshake. Resolves with the origin's conclusion response or rejection; rejects
-   * with OriginTimeoutError when either step goes unanswered for `timeoutMs` in total, or with
+   * with OriginConnectTimeoutError when either step goes unanswered for `timeoutMs` in total (over
+   * UDP the handshake is the connect: a silent origin is down for the router), or with
    * OriginUnreachableError when the socket reports an error (ICMP port unreachable).
    */
   handshake(induction: Buffer, conclusion: Buffer, callerSocketId: number, opts: OriginHandshakeOptions): Promise<OriginAnswer> {
@@ -92,7 +93,7 @@ export class OriginLink {
       };
       let retry = setInterval(send, opts.retryMs);
       const deadline = setTimeout(
-        () => finish(new OriginTimeoutError(`origin ${this.host}:${this.port} did not answer the ${step} within ${opts.timeoutMs} ms`)),
+        () => finish(new OriginConnectTimeoutError(`origin ${this.host}:${this.port} did not answer the ${step} within ${opts.timeoutMs} ms`)),
         opts.timeoutMs,
       );
       const finish = (err: Error | undefined, answer?: OriginAnswer) => {

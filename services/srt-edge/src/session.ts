@@ -1,16 +1,17 @@
-import { resolveEndpoint, type OriginRecord } from '@srs-proxy/balancer';
-import type { RegistryClient } from '@srs-proxy/bus';
+import type { OriginRecord } from '@srs-proxy/balancer';
+import { srtRejectReason, SrtReject, type OriginRouter } from '@srs-proxy/routing';
 import { errorCode, errorMessage, withSpan, type Logger } from '@srs-proxy/runtime';
-import { NoSrtEndpointError, SocketIdCollisionError, ORIGIN_TIMEOUT, ORIGIN_UNREACHABLE } from './errors.ts';
+import { SocketIdCollisionError, SOCKET_ID_COLLISION } from './errors.ts';
 import type { RelayCounters, SessionResult, SrtMetrics } from './metrics.ts';
-import { OriginLink } from './origin-link.ts';
-import { buildInductionRequest, buildRejection, RejectReason, srtHsOf, withCookie, type Handshake } from './srt/handshake.ts';
+import { SrtOriginLink } from './origin-link.ts';
+import { buildInductionRequest, buildRejection, srtHsOf, withCookie, type Handshake } from './srt/handshake.ts';
 import { buildShutdown } from './srt/packet.ts';
 import type { StreamIdInfo, SrtMode } from './srt/stream-id.ts';
 
-/** What a session needs from the edge that owns it. */
-export interface SessionHost {
-  readonly registry: RegistryClient;
+/** What an SRT session needs from the edge that owns it. */
+export interface SrtSessionHost {
+  /** Pick, report and fail over (libs/routing), shared by the edge's sessions. */
+  readonly router: OriginRouter;
   readonly counters: RelayCounters;
   readonly metrics: SrtMetrics;
   readonly options: SessionOptions;
@@ -32,15 +33,8 @@ export interface SessionOptions {
 
 export type SessionState = 'connecting' | 'established' | 'closed';
 
-/** A setup failure, with the rejection reason the caller receives. */
-class SetupFailure extends Error {
-  constructor(
-    readonly reason: number,
-    override readonly cause: unknown,
-  ) {
-    super(errorMessage(cause));
-  }
-}
+/** Rejection reasons of the SRT edge's own failures (origin and routing ones are shared). */
+const SRT_REJECTS = { [SOCKET_ID_COLLISION]: SrtReject.RESOURCE };
 
 /**
  * One SRT caller relayed to one origin: picks the origin, replays the caller's handshake against
@@ -62,13 +56,13 @@ export class SrtSession {
   closeReason: string | undefined;
   /** Conclusion → answer sent, in ms; set when the setup ends. */
   setupMs: number | undefined;
-  private link: OriginLink | undefined;
+  private link: SrtOriginLink | undefined;
   /** The answer sent to the caller, re-sent verbatim for retransmitted conclusions. */
   private response: Buffer | undefined;
   private readonly startedAt = performance.now();
 
   constructor(
-    private readonly host: SessionHost,
+    private readonly host: SrtSessionHost,
     readonly log: Logger,
     readonly callerAddress: string,
     readonly callerPort: number,
@@ -113,9 +107,8 @@ export class SrtSession {
       if (this.closed) {
         result = 'aborted';
       } else {
-        const failure = err instanceof SetupFailure ? err : new SetupFailure(RejectReason.DOWN, err);
-        this.log.warn({ code: errorCode(failure.cause), err: failure.message }, 'SRT session setup failed');
-        this.reject(failure.reason, `setup failed: ${failure.message}`);
+        this.log.warn({ code: errorCode(err), err: errorMessage(err) }, 'SRT session setup failed');
+        this.reject(srtRejectReason(err, SRT_REJECTS), `setup failed: ${errorMessage(err)}`);
       }
     } finally {
       this.setupMs = performance.now() - this.startedAt;
@@ -123,52 +116,31 @@ export class SrtSession {
     }
   }
 
+  /**
+   * Through the shared router: an origin that stays silent or unreachable is reported and the
+   * next one tried (PROXY_ORIGIN_ATTEMPTS, each within the handshake timeout); a rejection from the
+   * origin is forwarded to the caller as it is.
+   */
   private async setup(): Promise<SessionResult> {
-    const avoid: string[] = [];
-    for (let attempt = 0; ; attempt++) {
-      let picked: OriginRecord;
-      try {
-        picked = (await this.host.registry.pick(this.streamUrl, avoid.length ? { protocol: 'srt', avoid } : { protocol: 'srt' })).origin;
-      } catch (err) {
-        // No origin for the stream, or the registry is unreachable: the service is down for it.
-        throw new SetupFailure(RejectReason.DOWN, err);
-      }
+    const { value } = await this.host.router.route(this.streamUrl, async ({ origin, endpoint }) => {
       if (this.closed) return 'aborted';
-      this.origin = picked;
-      let endpoint: { host: string; port: number } | undefined;
-      try {
-        endpoint = resolveEndpoint(picked, 'srt');
-      } catch (err) {
-        throw new SetupFailure(RejectReason.DOWN, err);
-      }
-      if (!endpoint) throw new SetupFailure(RejectReason.DOWN, new NoSrtEndpointError(`origin ${picked.id} has no SRT endpoint`));
-      try {
-        const answer = await this.handshakeWith(endpoint.host, endpoint.port);
-        if (answer === undefined) return 'aborted';
-        return answer;
-      } catch (err) {
-        if (this.closed) return 'aborted';
-        if (err instanceof SetupFailure) throw err;
-        const code = errorCode(err);
-        const silent = code === ORIGIN_TIMEOUT || code === ORIGIN_UNREACHABLE;
-        if (!silent) throw new SetupFailure(RejectReason.GW, err);
-        // The origin is dead or unreachable: tell the registry (which re-places the stream), then
-        // retry once on a fresh pick. Reporting runs alongside the retry; its own timeout bounds it.
-        this.host.registry.reportFailure(picked.id, this.streamUrl, errorMessage(err)).catch((e: unknown) => {
-          this.log.warn({ err: errorMessage(e), origin: picked.id }, 'could not report the origin failure to the registry');
-        });
-        if (attempt >= 1) throw new SetupFailure(code === ORIGIN_TIMEOUT ? RejectReason.TIMEOUT : RejectReason.DOWN, err);
-        this.log.warn({ origin: picked.id, err: errorMessage(err) }, 'origin did not complete the SRT handshake; failing over');
+      this.origin = origin;
+      return (await this.handshakeWith(endpoint.host, endpoint.port)) ?? 'aborted';
+    }, {
+      log: this.log,
+      cancelled: () => this.closed,
+      onFailover: (origin) => {
+        this.log.warn({ origin: origin.id }, 'origin did not complete the SRT handshake; failing over');
         this.host.metrics.failover();
-        avoid.push(picked.id);
-      }
-    }
+      },
+    });
+    return value;
   }
 
   /** One attempt against one origin; undefined when the session was closed meanwhile. */
   private async handshakeWith(host: string, port: number): Promise<SessionResult | undefined> {
     const opts = this.host.options;
-    const link = new OriginLink(host, port, opts.udpBufferBytes);
+    const link = new SrtOriginLink(host, port, opts.udpBufferBytes);
     this.link = link;
     try {
       await link.connect(opts.connectTimeoutMs);
@@ -200,7 +172,7 @@ export class SrtSession {
         // The origin considers itself connected: release its side before refusing the caller.
         link.send(buildShutdown(answer.socketId, this.host.timestamp()));
         this.originSocketId = 0;
-        throw new SetupFailure(RejectReason.RESOURCE, new SocketIdCollisionError(`origin socket id ${answer.socketId} is already in use for this caller`));
+        throw new SocketIdCollisionError(`origin socket id ${answer.socketId} is already in use for this caller`);
       }
       this.response = toCaller;
       this.state = 'established';

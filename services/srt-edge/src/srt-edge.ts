@@ -1,11 +1,12 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { EdgeDeps } from '@srs-proxy/bus';
+import { OriginRouter, routingSettings } from '@srs-proxy/routing';
 import { bindUdp, ConfigError, errorMessage, RateLimitedLog, sessionLogger, type ConfigOf, type Drainable } from '@srs-proxy/runtime';
 import type { srtEdgeSchema } from './config.ts';
 import { SrtHandshakeError, StreamIdError } from './errors.ts';
 import { RelayCounters, SrtMetrics, type DropReason } from './metrics.ts';
-import { SrtSession, type SessionHost, type SessionOptions } from './session.ts';
+import { SrtSession, type SrtSessionHost, type SessionOptions } from './session.ts';
 import { SessionTable } from './session-table.ts';
 import { SynCookies } from './srt/cookie.ts';
 import {
@@ -32,8 +33,6 @@ export const UDP_BUFFER_BYTES = 4 << 20;
 export const REJECTION_LINGER_MS = 3000;
 /** Bound on remembered rejections, so rejected callers cannot grow memory. */
 export const MAX_LINGERING_REJECTIONS = 10_000;
-/** Resolving an origin host name: a resolver answers in milliseconds or not at all. */
-export const ORIGIN_CONNECT_TIMEOUT_MS = 1000;
 /** Malformed-datagram warnings: at most this many lines per interval (attackers set the rate). */
 export const DROP_LOG_PER_INTERVAL = 10;
 export const DROP_LOG_INTERVAL_MS = 10_000;
@@ -66,11 +65,12 @@ function literalLookup(address: string, _opts: unknown, cb: (err: Error | null, 
  * with the picked origin asynchronously. The receive loop never waits on an origin or the
  * registry; per relayed datagram it does one table lookup and one send.
  */
-export class SrtEdge implements SessionHost, Drainable {
+export class SrtEdge implements SrtSessionHost, Drainable {
   port = 0;
   readonly counters = new RelayCounters();
   readonly metrics: SrtMetrics;
   readonly options: SessionOptions;
+  readonly router: OriginRouter;
   private closed = false;
   private accepting = true;
   private listener: Socket | undefined;
@@ -95,19 +95,19 @@ export class SrtEdge implements SessionHost, Drainable {
     if (config.idleTimeout <= 0) throw new ConfigError('PROXY_SRT_IDLE_TIMEOUT', 'must be greater than 0');
     this.now = opts.now ?? Date.now;
     this.housekeepingMs = opts.housekeepingMs ?? Math.min(HOUSEKEEPING_MS, Math.max(10, Math.floor(config.idleTimeout / 4)));
+    const settings = routingSettings(deps.routing);
+    this.router = new OriginRouter({ registry: deps.registry, protocol: 'srt', settings, logger: deps.logger });
     this.options = {
       handshakeTimeoutMs: config.handshakeTimeout,
       handshakeRetryMs: opts.handshakeRetryMs ?? HANDSHAKE_RETRY_MS,
-      connectTimeoutMs: ORIGIN_CONNECT_TIMEOUT_MS,
+      // The UDP "connect" only resolves the origin's name: bounded by the shared origin connect
+      // timeout, but never past one handshake timeout (two attempts fit a caller's 3 s).
+      connectTimeoutMs: Math.min(settings.connectTimeoutMs, config.handshakeTimeout),
       udpBufferBytes: UDP_BUFFER_BYTES,
     };
     this.cookies = new SynCookies(config.cookieSecret, this.now);
     this.dropLog = new RateLimitedLog(deps.logger, DROP_LOG_PER_INTERVAL, DROP_LOG_INTERVAL_MS, this.now);
     this.metrics = new SrtMetrics(deps.metrics, this.counters);
-  }
-
-  get registry() {
-    return this.deps.registry;
   }
 
   async start(): Promise<void> {
@@ -292,7 +292,7 @@ export class SrtEdge implements SessionHost, Drainable {
     this.lingering.set(key, { bytes, until: this.now() + REJECTION_LINGER_MS });
   }
 
-  // ---- SessionHost ---------------------------------------------------------------------------
+  // ---- SrtSessionHost -----------------------------------------------------------------------
 
   timestamp(): number {
     return Math.floor((performance.now() - this.startedAt) * 1000) % 0x1_0000_0000;
