@@ -24,6 +24,7 @@ pid ${dir}/nginx.pid;
 error_log stderr warn;
 events { worker_connections 1024; }
 rtmp {
+  access_log off;
   server {
     listen 1935;
     chunk_size 4096;
