@@ -1,25 +1,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import {
-  listenTcp, sessionLogger, RateLimitedLog, errorCode, errorMessage, PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER,
-  type ConfigOf, type Logger, type Gauge,
-} from '@srs-proxy/runtime';
+import { listenTcp, PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER, type ConfigOf, type Logger } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
 import type { httpEdgeSchema } from './config.ts';
+import { DEFAULT_HTTP_EDGE_LIMITS, type HttpEdgeLimits } from './limits.ts';
 import { route, type Route, type StreamKind } from './route.ts';
-import { originRequestHeaders, clientResponseHeaders, CORS_HEADERS, DOCUMENT_DROPPED } from './headers.ts';
+import { originRequestHeaders, CORS_HEADERS } from './headers.ts';
 import { OriginClient, readDocument } from './origin-client.ts';
 import { EdgeRouting, type Fetched, type InFlight, type OriginRequest } from './origin-routing.ts';
 import { StreamSessions, type StreamTarget } from './stream-sessions.ts';
-import { BodyRelay, type RelayLimits } from './relay.ts';
+import { Responder, TEXT } from './responder.ts';
 import { StaticFiles } from './static-files.ts';
-import { SegmentCache, type SegmentFill, type StoredResponse } from './cache/segment-cache.ts';
-import { PlaylistCache, type PlaylistFill, type PlaylistVariant } from './cache/playlist-cache.ts';
+import { SegmentCache, type SegmentFill } from './cache/segment-cache.ts';
+import { PlaylistCache, type PlaylistFill } from './cache/playlist-cache.ts';
 import { isCacheableSegment, isShareableRequest } from './cache/policy.ts';
-import { rewritePlaylist } from './hls/playlist-rewrite.ts';
-import { rewriteManifest } from './dash/mpd-rewrite.ts';
-import { httpEdgeMetrics, kindLabel, BatchedCounter, CacheMeter, LabelCache, type HttpEdgeMetrics } from './edge-metrics.ts';
+import { httpEdgeMetrics, kindLabel, BatchedCounter, CacheMeter } from './edge-metrics.ts';
 import { requestSpan } from './span.ts';
-import { clientError, UNKNOWN_SESSION } from './errors.ts';
 
 export type HttpEdgeConfig = ConfigOf<typeof httpEdgeSchema>;
 
@@ -29,58 +24,8 @@ export interface HttpEdgeDeps extends EdgeDeps {
   now?: () => number;
 }
 
-/** Every wait and bound of the http-edge; tests shrink them through the constructor. */
-export interface HttpEdgeLimits extends RelayLimits {
-  originConnectTimeoutMs: number;
-  originHeadersTimeoutMs: number;
-  originBodyIdleTimeoutMs: number;
-  originKeepAliveMs: number;
-  maxDocumentBytes: number;
-  routeCacheTtlMs: number;
-  routeCacheMaxEntries: number;
-  clientHeadersTimeoutMs: number;
-  clientKeepAliveMs: number;
-  playlistCacheMaxBytes: number;
-}
-
-export const DEFAULT_HTTP_EDGE_LIMITS: HttpEdgeLimits = {
-  // About a second of a 4 Mbps stream: absorbs a player's read jitter without pausing the origin.
-  clientWindowBytes: 512 * 1024,
-  // Hard cap per client whatever the chunk sizes: 16 window's worth, a few seconds of video.
-  maxClientBufferBytes: 8 * 1024 * 1024,
-  // A live player that has not read for 10 s is frozen; holding the origin paused longer only
-  // makes SRS queue (and later drop) for it too. Also how long a response served from memory may
-  // sit in a socket that takes none of it before that client is dropped.
-  slowClientTimeoutMs: 10_000,
-  // Origins sit on the same network: a connect not done in 3 s means the host is gone; fail over.
-  originConnectTimeoutMs: 3_000,
-  // SRS and nginx answer headers at once (FLV headers precede the first tag); 10 s means stuck.
-  originHeadersTimeoutMs: 10_000,
-  // A live stream silent for 30 s has no publisher left; longer than slowClientTimeoutMs so a
-  // paused origin is never timed out before its slow client is dropped.
-  originBodyIdleTimeoutMs: 30_000,
-  // Below SRS's and nginx's keep-alive timeouts (both ≥ 5 s), so we never reuse a socket they closed.
-  originKeepAliveMs: 4_000,
-  // A live playlist is a few KB; a 24 h VOD playlist of 2 s segments is about 3 MB.
-  maxDocumentBytes: 4 * 1024 * 1024,
-  // Players fetch several segments per playlist refresh and FLV players arrive in bursts: 5 s
-  // saves their registry round trips while staying far below the 120 s session TTL and the
-  // origin TTL, so expiry is seen quickly (connect failures bypass the cache at once).
-  routeCacheTtlMs: 5_000,
-  // Bounds the three caches whatever ids clients invent; one entry per active stream/session.
-  routeCacheMaxEntries: 50_000,
-  // Slow-loris guard: a client has 10 s to send its request headers.
-  clientHeadersTimeoutMs: 10_000,
-  // Players reuse connections between segment requests within a target duration (≤ 10 s).
-  clientKeepAliveMs: 15_000,
-  // Playlists live ≤ 500 ms in the micro-cache: 16 MiB holds thousands of live playlists with
-  // their per-session rewrites, and bounds a burst of huge VOD playlists.
-  playlistCacheMaxBytes: 16 * 1024 * 1024,
-};
-
 /** The Go proxy's `/api/v1/versions` data. */
 const VERSION = { ...PROXY_VERSION, version: PROXY_VERSION_STRING } as const;
-const TEXT = 'text/plain; charset=utf-8';
 const SEGMENT_LABEL = kindLabel('segment');
 
 /** HLS playlists and DASH manifests: read whole and rewritten so their URIs carry the session id. */
@@ -103,8 +48,9 @@ function hostOf(req: IncomingMessage): string | undefined {
  * and DASH manifests rewritten so every later request carries the session id (`spbhid`) any
  * replica can resolve through the registry, static player pages, and the Go proxy's versions
  * endpoint. Segments and HLS playlists go through two shared caches with request coalescing, as
- * CDN edges do (cache/, `PROXY_HLS_*_CACHE_*`). This class dispatches requests and answers
- * clients; which stream a request is for is StreamSessions', which origin serves it EdgeRouting's.
+ * CDN edges do (cache/, `PROXY_HLS_*_CACHE_*`). This class dispatches requests; which stream a
+ * request is for is StreamSessions' to say, which origin serves it EdgeRouting's, and what the
+ * client is sent Responder's.
  */
 export class HttpEdge {
   private closed = false;
@@ -116,18 +62,15 @@ export class HttpEdge {
   private readonly origins: OriginClient;
   private readonly routing: EdgeRouting;
   private readonly sessions: StreamSessions;
-  private readonly relays = new Set<BodyRelay>();
+  private readonly answer: Responder;
   /** Undefined when PROXY_HLS_SEGMENT_CACHE_BYTES or its TTL is 0. */
   private readonly segments: SegmentCache | undefined;
   /** Undefined when PROXY_HLS_PLAYLIST_CACHE_TTL is 0. */
   private readonly playlists: PlaylistCache | undefined;
-  private readonly m: HttpEdgeMetrics;
   private readonly requestCount: BatchedCounter;
   private readonly bytesOut: BatchedCounter;
-  private readonly activeStreams: LabelCache<Gauge.Internal<'kind'>>;
   private readonly cacheCount: BatchedCounter;
   private readonly log: Logger;
-  private readonly noisy: RateLimitedLog;
 
   constructor(
     deps: HttpEdgeDeps,
@@ -137,14 +80,12 @@ export class HttpEdge {
     this.limits = { ...DEFAULT_HTTP_EDGE_LIMITS, ...limits };
     const now = deps.now ?? Date.now;
     this.log = deps.logger;
-    this.noisy = new RateLimitedLog(deps.logger);
-    this.m = httpEdgeMetrics(deps.metrics);
-    const m = this.m;
+    const m = httpEdgeMetrics(deps.metrics);
     this.requestCount = new BatchedCounter(m.requests, ['kind', 'status']);
     this.bytesOut = new BatchedCounter(m.bytesOut, ['kind']);
-    this.activeStreams = new LabelCache((kind) => m.activeStreams.labels(kind));
     this.cacheCount = new BatchedCounter(m.cacheRequests, ['cache', 'result']);
     const l = this.limits;
+    this.answer = new Responder(l, m, this.bytesOut, deps.logger);
     this.origins = new OriginClient({
       connectTimeoutMs: l.originConnectTimeoutMs,
       headersTimeoutMs: l.originHeadersTimeoutMs,
@@ -172,7 +113,7 @@ export class HttpEdge {
 
   /** Live FLV/TS and segment relays running now. */
   get activeRelays(): number {
-    return this.relays.size;
+    return this.answer.activeRelays;
   }
 
   async start(): Promise<void> {
@@ -203,7 +144,7 @@ export class HttpEdge {
   async close(reason = 'close'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const relay of [...this.relays]) relay.close(reason);
+    this.answer.closeRelays(reason);
     const server = this.server;
     if (server) {
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -236,7 +177,7 @@ export class HttpEdge {
     }
     if (kind === 'static') {
       this.count(kind, res);
-      this.staticFiles!.serve(req, res, r.path).catch((err) => this.fail(kind, r, res, err));
+      this.staticFiles!.serve(req, res, r.path).catch((err) => this.answer.fail(kind, r, res, err));
       return;
     }
     if (req.method === 'OPTIONS') {
@@ -261,7 +202,7 @@ export class HttpEdge {
       }
       this.requestCount.get(label, res.headersSent ? String(res.statusCode) : 'aborted').inc();
     });
-    this.proxy(kind, r, req, res, shared, inFlight).catch((err) => this.fail(kind, r, res, err));
+    this.proxy(kind, r, req, res, shared, inFlight).catch((err) => this.answer.fail(kind, r, res, err));
   };
 
   /** Counts a request once, with its final status, when its response ends or breaks. */
@@ -284,7 +225,7 @@ export class HttpEdge {
       if (!stored) return false;
       segments.meter.count('hit');
       this.requestCount.get(SEGMENT_LABEL, String(stored.status)).inc();
-      this.sendStored(kind, res, stored);
+      this.answer.sendStored(kind, res, stored);
       return true;
     }
     const playlists = this.playlists;
@@ -299,7 +240,7 @@ export class HttpEdge {
     const variant = playlists.variant(entry, key, session.spbhid, host);
     playlists.meter.count('hit');
     this.requestCount.get(kind, '200').inc();
-    this.sendPlaylist(res, variant);
+    this.answer.sendPlaylist(res, variant);
     return true;
   }
 
@@ -326,12 +267,12 @@ export class HttpEdge {
     }
     if (isDocument(kind) && req.method === 'GET' && fetched.ex.statusCode === 200) {
       const text = await readDocument(fetched.ex, this.limits.maxDocumentBytes);
-      if (!res.destroyed) this.sendDocument(kind, target, fetched, text, host, res);
+      if (!res.destroyed) this.answer.sendDocument(kind, target, fetched, text, host, res);
       return;
     }
     // From here the relay owns the exchange and reacts to the client leaving itself.
     inFlight.ex = undefined;
-    this.relay(kind, req, res, target, fetched);
+    this.answer.relay(kind, req, res, target, fetched);
   }
 
   /** A cacheable segment: from the cache, by joining a fetch in flight, or by leading one. */
@@ -352,7 +293,7 @@ export class HttpEdge {
       return x;
     });
     if (fill.outcome === 'stored' && (fill.shared || leader)) {
-      if (!res.destroyed) this.sendStored(kind, res, fill.stored);
+      if (!res.destroyed) this.answer.sendStored(kind, res, fill.stored);
       return;
     }
     if (fill.outcome === 'stream' && leader) {
@@ -361,7 +302,7 @@ export class HttpEdge {
         fetched.ex.abort(new Error('client went away'));
         return;
       }
-      this.relay(kind, req, res, target, fetched);
+      this.answer.relay(kind, req, res, target, fetched);
       return;
     }
     // Not something this client may share: it asks the origin itself.
@@ -371,7 +312,7 @@ export class HttpEdge {
       return;
     }
     inFlight.ex = undefined;
-    this.relay(kind, req, res, target, fetched);
+    this.answer.relay(kind, req, res, target, fetched);
   }
 
   /** A playlist: the origin's text from the micro-cache or a shared fetch, rewritten for this client. */
@@ -398,13 +339,13 @@ export class HttpEdge {
       return;
     }
     if (fill.outcome === 'cached') {
-      this.sendPlaylist(res, playlists.variant(fill.entry, key, target.spbhid!, host));
+      this.answer.sendPlaylist(res, playlists.variant(fill.entry, key, target.spbhid!, host));
       return;
     }
     if (leader) {
       // The origin's answer was not shareable (an error status, cookies, a master playlist…): only its asker gets it.
-      if (fill.text !== undefined) this.sendDocument(kind, target, fill.fetched, fill.text, host, res);
-      else this.relay(kind, req, res, target, fill.fetched);
+      if (fill.text !== undefined) this.answer.sendDocument(kind, target, fill.fetched, fill.text, host, res);
+      else this.answer.relay(kind, req, res, target, fill.fetched);
       return;
     }
     const fetched = await this.fetch(target, kind, req, r, inFlight);
@@ -414,11 +355,11 @@ export class HttpEdge {
     }
     if (fetched.ex.statusCode === 200) {
       const text = await readDocument(fetched.ex, this.limits.maxDocumentBytes);
-      if (!res.destroyed) this.sendDocument(kind, target, fetched, text, host, res);
+      if (!res.destroyed) this.answer.sendDocument(kind, target, fetched, text, host, res);
       return;
     }
     inFlight.ex = undefined;
-    this.relay(kind, req, res, target, fetched);
+    this.answer.relay(kind, req, res, target, fetched);
   }
 
   /**
@@ -432,86 +373,5 @@ export class HttpEdge {
       headers: originRequestHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, forRewrite: shared || isDocument(kind) }),
     };
     return this.routing.resolveOrigin(target.streamUrl, request, inFlight);
-  }
-
-  private sendPlaylist(res: ServerResponse, variant: PlaylistVariant): void {
-    res.writeHead(200, variant.headers).end(variant.body);
-    this.bytesOut.get('hls-playlist').inc(variant.body.length);
-  }
-
-  /**
-   * Sends a response held in memory. The body is shared, not copied; a client that has not taken
-   * all of it after `slowClientTimeoutMs` without socket activity is dropped, so a stalled socket
-   * cannot pin an evicted body for long.
-   */
-  private sendStored(kind: StreamKind, res: ServerResponse, stored: StoredResponse): void {
-    res.writeHead(stored.status, stored.headers).end(stored.body);
-    const label = kindLabel(kind);
-    this.bytesOut.get(label).inc(stored.body.length);
-    if (res.writableFinished || res.writableLength === 0) return;
-    res.setTimeout(this.limits.slowClientTimeoutMs, () => {
-      this.m.slowClients.labels(label).inc();
-      this.noisy.warn({ kind: label, queued: res.writableLength }, 'dropped slow client');
-      res.destroy();
-    });
-  }
-
-  /** Streams the origin's response to the client: live FLV/TS, segments, non-200 documents. */
-  private relay(kind: StreamKind, req: IncomingMessage, res: ServerResponse, target: StreamTarget, fetched: Fetched): void {
-    const live = kind === 'flv' || kind === 'ts';
-    const label = kindLabel(kind);
-    const { statusCode, headers } = fetched.ex;
-    res.writeHead(statusCode, clientResponseHeaders(headers, { cors: true }));
-    // A pino child costs a bindings serialisation: made only when something is logged with it.
-    let sessionLog: Logger | undefined;
-    const log = (): Logger => (sessionLog ??= live ? sessionLogger(this.log, { proto: `http-${kind}`, stream: target.streamUrl, origin: fetched.origin.id }) : this.log);
-    if (live) {
-      if (this.log.isLevelEnabled('info')) log().info({ client: req.socket.remoteAddress, url: target.key?.full, status: statusCode }, 'HTTP start streaming');
-      this.activeStreams.get(kind).inc();
-    }
-    const bytes = this.bytesOut.get(label);
-    const relay = new BodyRelay(fetched.ex, res, this.limits, (n) => bytes.inc(n), (end) => {
-      this.relays.delete(relay);
-      if (live) this.activeStreams.get(kind).dec();
-      if (end.reason === 'slow-client') {
-        this.m.slowClients.labels(label).inc();
-        log().warn({ kind: label, stream: target.streamUrl, detail: end.detail, bytes: end.bytes }, 'dropped slow client');
-      } else if (end.reason === 'origin-error') {
-        log().warn({ kind: label, stream: target.streamUrl, detail: end.detail, bytes: end.bytes }, 'origin stream broke');
-      } else if (live && this.log.isLevelEnabled('info')) {
-        log().info({ reason: end.reason, bytes: end.bytes }, 'HTTP client done');
-      }
-    });
-    this.relays.add(relay);
-    relay.start();
-  }
-
-  /** Tags a playlist's or manifest's URIs with the session id and sends it whole. */
-  private sendDocument(
-    kind: 'hls-playlist' | 'dash-manifest', target: StreamTarget, fetched: Fetched, text: string, host: string | undefined, res: ServerResponse,
-  ): void {
-    const ctx = { spbhid: target.spbhid!, proxyAuthorities: host ? [host] : [], originAuthorities: fetched.to.authorities };
-    const out = Buffer.from(kind === 'hls-playlist' ? rewritePlaylist(text, ctx).text : rewriteManifest(text, ctx).text, 'utf8');
-    const outHeaders = clientResponseHeaders(fetched.ex.headers, { cors: true, drop: DOCUMENT_DROPPED });
-    outHeaders.push('content-length', String(out.length));
-    res.writeHead(200, outHeaders).end(out);
-    this.bytesOut.get(kind).inc(out.length);
-  }
-
-  /** Answers an error with a short text (no origin details) and logs the details. */
-  private fail(kind: string, r: Route, res: ServerResponse, err: unknown): void {
-    if (res.destroyed) return;
-    const { status, text } = clientError(err);
-    const detail = { kind: kindLabel(kind), target: r.target.slice(0, 256), code: errorCode(err), err: errorMessage(err), status };
-    if (errorCode(err) === UNKNOWN_SESSION) this.noisy.warn(detail, 'unknown HLS/DASH session id');
-    else if (status >= 500) this.noisy.warn(detail, 'HTTP request failed');
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const body = `${text}\n`;
-    res
-      .writeHead(status, { ...(kind === 'static' ? {} : CORS_HEADERS), 'content-type': TEXT, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
-      .end(body);
   }
 }
