@@ -6,6 +6,7 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRegisterBody, type Balancer, type BalancerOptions, type HlsSession, type OriginRecord, type RtcSession } from '../src/index.ts';
+import { seededRandom } from '../../../test/support/random.ts';
 
 export interface Harness {
   name: string;
@@ -24,6 +25,21 @@ export class Clock {
 
 export function origin(n: number, now: number, extra: Record<string, unknown> = {}): OriginRecord {
   return parseRegisterBody({ ip: '127.0.0.1', server: `vid-${n}`, service: `svc${n}`, pid: String(1000 + n), rtmp: [String(19350 + n)], http: ['8080'], ...extra }, now);
+}
+
+/** SRS heartbeat `summaries` reporting this host CPU ratio. */
+export function summaries(cpu: number): Record<string, unknown> {
+  return { data: { ok: true, now_ms: 0, self: { cpu_percent: cpu / 2, mem_percent: 0.01 }, system: { cpu_percent: cpu, load_1m: 0.1, cpus: 8, cpus_online: 8, conn_srs: 10 } } };
+}
+
+/** Streams per origin id over `n` first picks of new streams. */
+async function placeMany(b: Balancer, n: number, tag: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const r = await b.pick(stream(tag));
+    counts.set(r.origin.id, (counts.get(r.origin.id) ?? 0) + 1);
+  }
+  return counts;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,6 +113,91 @@ export function balancerContract(h: Harness): void {
       assert.equal(counts.size, 3);
       // Uniform choice gives ~100 each; below 50 has probability < 1e-8.
       for (const [id, n] of counts) assert.ok(n > 50, `${id} got only ${n} of 300`);
+    });
+
+    it('least-streams: 9 new streams on 3 healthy origins place 3/3/3', async () => {
+      const seed = 9;
+      const x = await make({ strategy: 'least-streams', random: seededRandom(seed) });
+      for (let i = 1; i <= 3; i++) await x.update(origin(i, clock.t));
+      const counts = await placeMany(x, 9, 'even');
+      assert.deepEqual([...counts.values()], [3, 3, 3], `seed ${seed}: ${JSON.stringify([...counts])}`);
+    });
+
+    it('least-streams: counts follow failover, so the next new streams refill the origin that lost one', async () => {
+      const x = await make({ strategy: 'least-streams', random: seededRandom(4) });
+      for (let i = 1; i <= 3; i++) await x.update(origin(i, clock.t));
+      const urls = Array.from({ length: 6 }, () => stream('refill'));
+      for (const u of urls) await x.pick(u);
+      // One stream moves off its origin by avoid (no penalty): that origin now holds 1, the others 2 or 3.
+      const first = await x.pick(urls[0]!);
+      const moved = await x.pick(urls[0]!, { avoid: [first.origin.id] });
+      assert.equal(moved.replaced, first.origin.id);
+      assert.equal((await x.pick(stream('refill'))).origin.id, first.origin.id);
+    });
+
+    it('least-load: an origin reporting high load receives far fewer new streams', async () => {
+      const seed = 21;
+      const x = await make({ strategy: 'least-load', random: seededRandom(seed) });
+      await x.update(origin(1, clock.t, { summaries: summaries(0.95) }));
+      await x.update(origin(2, clock.t, { summaries: summaries(0.1) }));
+      await x.update(origin(3, clock.t, { summaries: summaries(0.15) }));
+      const counts = await placeMany(x, 60, 'load');
+      const msg = `seed ${seed}: ${JSON.stringify([...counts])}`;
+      // Two choices of three: the loaded origin loses every comparison; the two idle ones (loads
+      // within the tie margin) split the streams by count.
+      assert.equal(counts.get('vid-1-svc1-1001') ?? 0, 0, msg);
+      assert.ok(Math.abs(counts.get('vid-2-svc2-1002')! - counts.get('vid-3-svc3-1003')!) <= 2, msg);
+      // Once it reports idle again it takes new streams (its count is lowest, the loads tie).
+      await x.update(origin(1, clock.t, { summaries: summaries(0.1) }));
+      const after = await placeMany(x, 20, 'load-after');
+      assert.ok((after.get('vid-1-svc1-1001') ?? 0) >= 12, `seed ${seed}: ${JSON.stringify([...after])}`);
+    });
+
+    it('sticky: an existing mapping is not moved when its origin reports high load', async () => {
+      const x = await make({ strategy: 'least-load', random: seededRandom(2) });
+      for (let i = 1; i <= 3; i++) await x.update(origin(i, clock.t, { summaries: summaries(0.1) }));
+      const s = stream('sticky-load');
+      const first = await x.pick(s);
+      const n = Number(first.origin.pid) - 1000;
+      await x.update(origin(n, clock.t, { summaries: summaries(1) }));
+      for (let i = 0; i < 5; i++) {
+        const again = await x.pick(s);
+        assert.equal(again.origin.id, first.origin.id);
+        assert.equal(again.fresh, false);
+      }
+      // New streams do avoid it.
+      for (let i = 0; i < 10; i++) assert.notEqual((await x.pick(stream('new-after-load'))).origin.id, first.origin.id);
+    });
+
+    it('least-load: missing, malformed, deep, huge or NaN summaries fall back to stream counts and never throw', async () => {
+      const seed = 13;
+      const x = await make({ strategy: 'least-load', random: seededRandom(seed) });
+      let deep: Record<string, unknown> = { cpu_percent: 0.5 };
+      for (let i = 0; i < 500; i++) deep = { data: deep };
+      const garbage: unknown[] = [
+        undefined,
+        { data: 'busy' },
+        deep,
+        { data: { system: { cpu_percent: NaN, load_1m: 'high', cpus: -3 }, self: [1, 2] } },
+        { data: { self: null, system: { cpu_percent: -1, load_1m: Infinity } } },
+      ];
+      for (let i = 0; i < garbage.length; i++) {
+        const rec = origin(i + 1, clock.t);
+        if (garbage[i] !== undefined) rec.summaries = garbage[i];
+        await x.update(rec);
+      }
+      const counts = await placeMany(x, 50, 'garbage');
+      const msg = `seed ${seed}: ${JSON.stringify([...counts])}`;
+      assert.equal(counts.size, garbage.length, msg);
+      for (const n of counts.values()) assert.ok(n >= 8 && n <= 12, msg);
+      // A huge number is a (clamped) load, not a crash: next to origins reporting real loads it is
+      // simply the most loaded. (Against an origin with no load signal, stream counts decide.)
+      const y = await make({ strategy: 'least-load', random: seededRandom(seed) });
+      await y.update(origin(1, clock.t, { summaries: { data: { system: { cpu_percent: 1e308, load_1m: 1e308 } } } }));
+      await y.update(origin(2, clock.t, { summaries: summaries(0.1) }));
+      await y.update(origin(3, clock.t, { summaries: summaries(0.2) }));
+      const more = await placeMany(y, 30, 'huge');
+      assert.equal(more.get('vid-1-svc1-1001') ?? 0, 0, `seed ${seed}: ${JSON.stringify([...more])}`);
     });
 
     it('fails over when the mapped origin expires, and keeps the replacement sticky', async () => {
