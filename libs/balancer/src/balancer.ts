@@ -43,11 +43,38 @@ export interface OriginStatus {
   alive: boolean;
   /** ms epoch until which new picks avoid this origin after reported failures; 0 if none. */
   penalized_until: number;
+  /** Live stream mappings placed on this origin (the `least-streams` count). */
+  streams: number;
 }
 
 export interface StreamMapping {
   stream_url: string;
   origin_id: string;
+  /** When this mapping was created (first pick or failover), ms epoch; absent in records of older writers. */
+  placed_at?: number;
+  /** The protocol of the client whose pick placed the stream (usually its publisher). */
+  protocol?: EndpointKind;
+}
+
+/** One page of stream mappings, in stream URL order; see stream-page.ts. */
+export interface StreamQuery {
+  /** At most this many mappings (1..MAX_STREAM_PAGE). */
+  limit: number;
+  /** Only mappings after this stream URL (the `next` of the previous page). */
+  after?: string;
+  /** Only streams placed on this origin. */
+  origin_id?: string;
+  /** Only streams of this vhost and/or app (the first two segments of the stream URL). */
+  vhost?: string;
+  app?: string;
+  /** Only this stream (a lookup by key). */
+  stream_url?: string;
+}
+
+export interface StreamPage {
+  streams: StreamMapping[];
+  /** Pass as `after` for the next page; absent on the last page. */
+  next?: string;
 }
 
 /**
@@ -82,6 +109,8 @@ export interface Balancer {
   listOrigins(): Promise<OriginStatus[]>;
   /** At most `limit` mappings. */
   listStreams(limit?: number): Promise<StreamMapping[]>;
+  /** One page of mappings in stream URL order, filtered (cluster API). */
+  listStreamPage(query: StreamQuery): Promise<StreamPage>;
 }
 
 /** Lifetimes and caps, injected so tests can shrink them. Each has its reason next to the default. */

@@ -8,12 +8,18 @@ import {
   type PickResult,
   type RtcSession,
   type StreamMapping,
+  type StreamPage,
+  type StreamQuery,
 } from './balancer.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { NoOriginError } from './errors.ts';
 import { mappingVerdict, noOriginMessage } from './mapping.ts';
 import type { OriginRecord } from './origin.ts';
 import { eligibleOrigins, isAlive, loadScore, place, type Candidate } from './placement.ts';
+import { pageOf } from './stream-page.ts';
+
+/** A stream's placement: the origin, and when and by which protocol it was placed. */
+type Placement = Omit<StreamMapping, 'stream_url'>;
 
 /** Default page size of listStreams: a cluster view, not a dump of every key. */
 export const DEFAULT_LIST_STREAMS_LIMIT = 1_000;
@@ -36,8 +42,8 @@ export class MemoryBalancer implements Balancer {
 
   /** Ordered by last heartbeat (re-inserted on update), so the cap evicts the stalest origin. */
   readonly #origins = new Map<string, OriginRecord>();
-  /** stream URL → origin id */
-  readonly #streams: BoundedMap<string, string>;
+  /** stream URL → its placement */
+  readonly #streams: BoundedMap<string, Placement>;
   /** origin id → live mappings to it (the `least-streams` count), kept in step by #streams' onDrop */
   readonly #placed = new Map<string, number>();
   /** origin id → loadScore of its last heartbeat, for `least-load` */
@@ -53,7 +59,7 @@ export class MemoryBalancer implements Balancer {
   constructor(opts: Partial<BalancerOptions> = {}) {
     const o = { ...DEFAULT_BALANCER_OPTIONS, ...opts };
     this.options = o;
-    this.#streams = new BoundedMap(o.streamTtlMs, o.maxStreams, (_url, id) => this.#unplace(id));
+    this.#streams = new BoundedMap(o.streamTtlMs, o.maxStreams, (_url, p) => this.#unplace(p.origin_id));
     this.#penalties = new BoundedMap(o.failurePenaltyMs, o.maxOrigins);
     this.#streamFailures = new BoundedMap(o.failurePenaltyMs, o.maxStreams);
     this.#hlsByUrl = new BoundedMap(o.hlsTtlMs, o.maxHlsSessions);
@@ -96,7 +102,7 @@ export class MemoryBalancer implements Balancer {
 
   async pick(streamUrl: string, opts: PickOptions = {}): Promise<PickResult> {
     const now = this.options.now();
-    const mappedId = this.#streams.peek(streamUrl, now);
+    const mappedId = this.#streams.peek(streamUrl, now)?.origin_id;
     let replaced: string | undefined;
     if (mappedId !== undefined) {
       const origin = this.#origins.get(mappedId);
@@ -129,7 +135,9 @@ export class MemoryBalancer implements Balancer {
     }
     const chosen = place(candidates, this.options.strategy, this.options.random)?.origin;
     if (chosen === undefined) throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
-    this.#streams.set(streamUrl, chosen.id, now);
+    const placement: Placement = { origin_id: chosen.id, placed_at: now };
+    if (opts.protocol !== undefined) placement.protocol = opts.protocol;
+    this.#streams.set(streamUrl, placement, now);
     this.#placed.set(chosen.id, (this.#placed.get(chosen.id) ?? 0) + 1);
     return replaced === undefined ? { origin: chosen, fresh: true } : { origin: chosen, fresh: true, replaced };
   }
@@ -144,7 +152,7 @@ export class MemoryBalancer implements Balancer {
     const now = this.options.now();
     this.#penalties.set(originId, now + this.options.failurePenaltyMs, now);
     this.#streamFailures.set(failureKey(originId, streamUrl), true, now);
-    if (this.#streams.peek(streamUrl, now) === originId) this.#streams.delete(streamUrl);
+    if (this.#streams.peek(streamUrl, now)?.origin_id === originId) this.#streams.delete(streamUrl);
   }
 
   async sweepExpired(): Promise<OriginRecord[]> {
@@ -206,21 +214,41 @@ export class MemoryBalancer implements Balancer {
 
   async listOrigins(): Promise<OriginStatus[]> {
     const now = this.options.now();
+    // Expired mappings leave the per-origin counts first (O(expired)).
+    this.#streams.sweep(now);
     return [...this.#origins.values()].map((origin) => ({
       origin,
       alive: isAlive(origin, now, this.options.originTtlMs),
       penalized_until: this.#penalties.peek(origin.id, now) ?? 0,
+      streams: this.#placed.get(origin.id) ?? 0,
     }));
   }
 
   async listStreams(limit = DEFAULT_LIST_STREAMS_LIMIT): Promise<StreamMapping[]> {
     const out: StreamMapping[] = [];
     if (limit <= 0) return out;
-    for (const [stream_url, origin_id] of this.#streams.entries(this.options.now())) {
-      out.push({ stream_url, origin_id });
+    for (const [stream_url, placement] of this.#streams.entries(this.options.now())) {
+      out.push({ stream_url, ...placement });
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  async listStreamPage(query: StreamQuery): Promise<StreamPage> {
+    const now = this.options.now();
+    const streams = this.#streams;
+    const one = query.stream_url;
+    function* mappings(): Generator<StreamMapping> {
+      if (one !== undefined) {
+        const placement = streams.peek(one, now);
+        if (placement !== undefined && (query.origin_id === undefined || placement.origin_id === query.origin_id)) yield { stream_url: one, ...placement };
+        return;
+      }
+      for (const [stream_url, placement] of streams.entries(now)) {
+        if (query.origin_id === undefined || placement.origin_id === query.origin_id) yield { stream_url, ...placement };
+      }
+    }
+    return pageOf(mappings(), query);
   }
 
   /** Entry counts, for tests of the caps and for metrics. */

@@ -10,11 +10,14 @@ import {
   type PickResult,
   type RtcSession,
   type StreamMapping,
+  type StreamPage,
+  type StreamQuery,
 } from './balancer.ts';
 import { NoOriginError, StoreUnavailableError } from './errors.ts';
 import { mappingVerdict, noOriginMessage } from './mapping.ts';
 import { DEFAULT_LIST_STREAMS_LIMIT } from './memory-balancer.ts';
-import type { EndpointKind, OriginRecord } from './origin.ts';
+import { ENDPOINT_KINDS, type EndpointKind, type OriginRecord } from './origin.ts';
+import { pageOf } from './stream-page.ts';
 import { isAlive, loadScore, place, type Candidate } from './placement.ts';
 import { HLS_LOAD_BY_ID, HLS_LOAD_OR_STORE, PICK, PLACE, PROTOCOL_MASKS, REPORT_FAILURE, SWEEP_ORIGINS, UPDATE_ORIGIN } from './redis-scripts.ts';
 
@@ -31,6 +34,10 @@ export interface RedisConnection {
 export interface StreamMappingDto {
   v: number;
   origin_id: string;
+  /** When the mapping was placed, ms epoch (absent in mappings written before it existed). */
+  placed_at?: number;
+  /** Protocol of the pick that placed it. */
+  protocol?: EndpointKind;
 }
 export const STREAM_MAPPING_VERSION = 1;
 
@@ -40,8 +47,8 @@ export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
 /** A request issued while Redis is unreachable fails after one retry instead of queueing forever. */
 export const REDIS_MAX_RETRIES_PER_REQUEST = 1;
-/** Reconnect backoff: 100 ms steps, capped so a restarted Redis is back in use within 2 s. */
-export const REDIS_RECONNECT_MAX_DELAY_MS = 2_000;
+/** Reconnect backoff: 100 ms steps, capped so a restarted Redis is back in use within ~0.5 s. */
+export const REDIS_RECONNECT_MAX_DELAY_MS = 500;
 /** A record outlives its liveness window this many times over, so sweepExpired can still name it. */
 export const ORIGIN_RECORD_TTL_FACTOR = 2;
 /**
@@ -113,6 +120,13 @@ const parseHls = (raw: string | null | undefined) =>
 const parseRtc = (raw: string | null | undefined) =>
   parseJson<RtcSession>(raw, (o) => typeof o.ufrag === 'string' && typeof o.stream_url === 'string');
 const parseMapping = (raw: string | null | undefined) => parseJson<StreamMappingDto>(raw, (o) => typeof o.origin_id === 'string');
+
+function mappingOf(stream_url: string, m: StreamMappingDto): StreamMapping {
+  const out: StreamMapping = { stream_url, origin_id: m.origin_id };
+  if (typeof m.placed_at === 'number') out.placed_at = m.placed_at;
+  if (typeof m.protocol === 'string' && (ENDPOINT_KINDS as readonly string[]).includes(m.protocol)) out.protocol = m.protocol;
+  return out;
+}
 
 /**
  * Balancer state in Redis, shared by every registry replica. Keys (all under the prefix):
@@ -281,7 +295,8 @@ export class RedisBalancer implements Balancer {
         }
         if (res[0] !== 'choose') throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
         const chosen = place(this.#candidates(res), this.options.strategy, this.options.random)!;
-        const dto: StreamMappingDto = { v: STREAM_MAPPING_VERSION, origin_id: chosen.id };
+        const dto: StreamMappingDto = { v: STREAM_MAPPING_VERSION, origin_id: chosen.id, placed_at: now };
+        if (opts.protocol !== undefined) dto.protocol = opts.protocol;
         this.#pending.set(chosen.id, (this.#pending.get(chosen.id) ?? 0) + 1);
         let stored: [number, string?];
         try {
@@ -431,11 +446,16 @@ export class RedisBalancer implements Balancer {
       const pens = await r.zrangebyscore(this.#key('penalties'), `(${now}`, '+inf', 'WITHSCORES');
       const penalties = new Map<string, number>();
       for (let i = 0; i + 1 < pens.length; i += 2) penalties.set(pens[i]!, Number(pens[i + 1]));
-      return (await this.#records(r, ids)).map((origin) => ({
-        origin,
-        alive: isAlive(origin, now, this.options.originTtlMs),
-        penalized_until: penalties.get(origin.id) ?? 0,
-      }));
+      const records = await this.#records(r, ids);
+      // `placed:<id>` scores are mapping expiries: the live ones are the origin's stream count.
+      const countOps = r.pipeline();
+      for (const o of records) countOps.zcount(this.#key('placed:', o.id), `(${now}`, '+inf');
+      const counts = records.length === 0 ? [] : ((await countOps.exec()) ?? []);
+      return records.map((origin, i) => {
+        const [err, n] = counts[i] ?? [null, 0];
+        if (err) throw err;
+        return { origin, alive: isAlive(origin, now, this.options.originTtlMs), penalized_until: penalties.get(origin.id) ?? 0, streams: Number(n) };
+      });
     });
   }
 
@@ -458,10 +478,49 @@ export class RedisBalancer implements Balancer {
         const raws = await r.mget(...chunk);
         raws.forEach((raw, j) => {
           const m = parseMapping(raw);
-          if (m !== undefined) out.push({ stream_url: chunk[j]!.slice(head.length), origin_id: m.origin_id });
+          if (m !== undefined) out.push(mappingOf(chunk[j]!.slice(head.length), m));
         });
       }
       return out;
+    });
+  }
+
+  /**
+   * A page in stream URL order. The candidates' names are the query's stream, or come from the
+   * origin's `placed:` ZSET when the query names an origin, else from a SCAN of `stream:` keys (MATCH narrows it to the vhost
+   * and app); only the page's mappings are then read. A SCAN of every key is O(streams) per page:
+   * fine for an operator's view of a cluster's streams (bounded by maxStreams), never a hot path.
+   */
+  async listStreamPage(query: StreamQuery): Promise<StreamPage> {
+    const head = this.#key('stream:');
+    const now = this.options.now();
+    return this.#run('listStreamPage', async (r) => {
+      const names: string[] = [];
+      if (query.stream_url !== undefined) {
+        names.push(query.stream_url);
+      } else if (query.origin_id !== undefined) {
+        names.push(...(await r.zrangebyscore(this.#key('placed:', query.origin_id), `(${now}`, '+inf')));
+      } else {
+        const glob = `${escapeGlob(head)}${query.vhost === undefined ? '*' : `${escapeGlob(query.vhost)}/`}${query.app === undefined ? '*' : `${query.vhost === undefined ? '*/' : ''}${escapeGlob(query.app)}/*`}`;
+        let cursor = '0';
+        do {
+          const [next, batch] = await r.scan(cursor, 'MATCH', glob, 'COUNT', SCAN_COUNT);
+          for (const key of batch) names.push(key.slice(head.length));
+          cursor = next;
+        } while (cursor !== '0' && names.length <= this.options.maxStreams);
+      }
+      // SCAN may return a key twice; pageOf needs each URL once.
+      const page = pageOf([...new Set(names)].map((stream_url) => ({ stream_url, origin_id: '' })), query);
+      const streams: StreamMapping[] = [];
+      if (page.streams.length > 0) {
+        const raws = await r.mget(...page.streams.map((m) => head + m.stream_url));
+        raws.forEach((raw, i) => {
+          const m = parseMapping(raw);
+          // A mapping dropped since the names were read is left out, as is one moved to another origin.
+          if (m !== undefined && (query.origin_id === undefined || m.origin_id === query.origin_id)) streams.push(mappingOf(page.streams[i]!.stream_url, m));
+        });
+      }
+      return page.next === undefined ? { streams } : { streams, next: page.next };
     });
   }
 }
