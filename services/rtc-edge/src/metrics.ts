@@ -1,4 +1,4 @@
-import { Counter, Gauge, metric, type Registry } from '@srs-proxy/runtime';
+import { Counter, Gauge, metric, type Registry as MetricsRegistry } from '@srs-proxy/runtime';
 
 /** Why the relay dropped a datagram; the index into `RelayCounters.drops`. */
 export const DropReason = {
@@ -49,7 +49,7 @@ interface Hub {
 
 // One aggregation point per metrics registry, so several edges sharing a registry (tests, the
 // standalone process) report one sum and a closed edge's totals do not make counters go down.
-const hubs = new WeakMap<Registry, Hub>();
+const hubs = new WeakMap<MetricsRegistry, Hub>();
 
 function sum(hub: Hub, pick: (c: RelayCounters) => number): number {
   let n = pick(hub.retired);
@@ -65,73 +65,73 @@ export class RtcMetrics {
   private readonly hub: Hub;
 
   constructor(
-    registry: Registry,
+    prom: MetricsRegistry,
     private readonly counters: RelayCounters,
   ) {
-    let hub = hubs.get(registry);
+    let hub = hubs.get(prom);
     if (!hub) {
       hub = { live: new Set(), retired: new RelayCounters() };
-      hubs.set(registry, hub);
+      hubs.set(prom, hub);
     }
     this.hub = hub;
     hub.live.add(counters);
     const h = hub;
-    metric(registry, 'srsp_rtc_sessions', () => new Gauge({
+    metric(prom, 'srsp_rtc_sessions', () => new Gauge({
       name: 'srsp_rtc_sessions',
       help: 'WebRTC sessions currently relayed (one upstream UDP socket each).',
-      registers: [registry],
+      registers: [prom],
       collect() {
         this.set(sum(h, (c) => c.sessions));
       },
     }));
-    metric(registry, 'srsp_rtc_datagrams_total', () => new Counter({
+    metric(prom, 'srsp_rtc_datagrams_total', () => new Counter({
       name: 'srsp_rtc_datagrams_total',
       help: 'WebRTC datagrams relayed, by direction.',
       labelNames: ['direction'] as const,
-      registers: [registry],
+      registers: [prom],
       collect() {
         this.reset();
         this.inc({ direction: 'client_to_origin' }, sum(h, (c) => c.clientDatagrams));
         this.inc({ direction: 'origin_to_client' }, sum(h, (c) => c.originDatagrams));
       },
     }));
-    metric(registry, 'srsp_rtc_bytes_total', () => new Counter({
+    metric(prom, 'srsp_rtc_bytes_total', () => new Counter({
       name: 'srsp_rtc_bytes_total',
       help: 'WebRTC payload bytes relayed, by direction.',
       labelNames: ['direction'] as const,
-      registers: [registry],
+      registers: [prom],
       collect() {
         this.reset();
         this.inc({ direction: 'client_to_origin' }, sum(h, (c) => c.clientBytes));
         this.inc({ direction: 'origin_to_client' }, sum(h, (c) => c.originBytes));
       },
     }));
-    metric(registry, 'srsp_rtc_dropped_datagrams_total', () => new Counter({
+    metric(prom, 'srsp_rtc_dropped_datagrams_total', () => new Counter({
       name: 'srsp_rtc_dropped_datagrams_total',
       help: 'Datagrams the WebRTC relay dropped, by reason.',
       labelNames: ['reason'] as const,
-      registers: [registry],
+      registers: [prom],
       collect() {
         this.reset();
         DROP_REASON_NAMES.forEach((reason, i) => this.inc({ reason }, sum(h, (c) => c.drops[i]!)));
       },
     }));
-    this.sessionsOpened = metric(registry, 'srsp_rtc_sessions_opened_total', () => new Counter({
+    this.sessionsOpened = metric(prom, 'srsp_rtc_sessions_opened_total', () => new Counter({
       name: 'srsp_rtc_sessions_opened_total',
       help: 'WebRTC relay sessions opened (first Binding request of a known ufrag).',
-      registers: [registry],
+      registers: [prom],
     }));
-    this.sessionsClosed = metric(registry, 'srsp_rtc_sessions_closed_total', () => new Counter({
+    this.sessionsClosed = metric(prom, 'srsp_rtc_sessions_closed_total', () => new Counter({
       name: 'srsp_rtc_sessions_closed_total',
       help: 'WebRTC relay sessions closed, by reason.',
       labelNames: ['reason'] as const,
-      registers: [registry],
+      registers: [prom],
     }));
-    this.signalling = metric(registry, 'srsp_rtc_signalling_requests_total', () => new Counter({
+    this.signalling = metric(prom, 'srsp_rtc_signalling_requests_total', () => new Counter({
       name: 'srsp_rtc_signalling_requests_total',
       help: 'Signalling requests on the HTTP API listener, by API and response status.',
       labelNames: ['api', 'status'] as const,
-      registers: [registry],
+      registers: [prom],
     }));
   }
 

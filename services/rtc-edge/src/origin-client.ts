@@ -1,16 +1,16 @@
 import { Agent, request } from 'undici';
 import { formatHostPort, type Endpoint } from '@srs-proxy/balancer';
+import { OriginFailedError, OriginTimeoutError } from '@srs-proxy/routing';
 import { errorCode, errorMessage } from '@srs-proxy/runtime';
-import { OriginFailedError } from './errors.ts';
 
-/** Bounds one origin connect: an origin that does not accept in 3 s is down or overloaded; fail over. */
-export const ORIGIN_CONNECT_TIMEOUT_MS = 3_000;
 /** SRS answers an offer in milliseconds; 10 s covers a loaded origin and bounds the client's wait. */
 export const ORIGIN_RESPONSE_TIMEOUT_MS = 10_000;
 /** Origin response bodies (SDP answers, JSON) larger than this are refused: real ones are a few KB. */
 export const MAX_ORIGIN_BODY_BYTES = 256 * 1024;
 /** Idle keep-alive connections to origins are dropped after this long. */
 const ORIGIN_KEEPALIVE_MS = 4_000;
+/** undici's codes for an origin that accepted the connection and then did not answer in time. */
+const RESPONSE_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 export interface OriginResponse {
   status: number;
@@ -18,23 +18,22 @@ export interface OriginResponse {
   body: Buffer;
 }
 
-/** Errors that mean the request never reached the origin: safe to retry on another origin. */
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+/**
+ * HTTP requests from the edge to origins' API ports (WHIP/WHEP, the legacy JSON API), with
+ * bounded connect (PROXY_ORIGIN_CONNECT_TIMEOUT), response and size. A failure keeps undici's
+ * error as its cause, so the router can tell a connect failure (try another origin) from the rest.
+ */
+export class OriginApiClient {
+  private readonly agent: Agent;
 
-export function isConnectFailure(err: unknown): boolean {
-  const cause = err instanceof OriginFailedError ? err.cause : err;
-  const code = errorCode(cause);
-  return code !== undefined && CONNECT_FAILURES.has(code);
-}
-
-/** HTTP requests from the edge to origins' API ports, with bounded connect, response and size. */
-export class OriginClient {
-  private readonly agent = new Agent({
-    connect: { timeout: ORIGIN_CONNECT_TIMEOUT_MS },
-    headersTimeout: ORIGIN_RESPONSE_TIMEOUT_MS,
-    bodyTimeout: ORIGIN_RESPONSE_TIMEOUT_MS,
-    keepAliveTimeout: ORIGIN_KEEPALIVE_MS,
-  });
+  constructor(private readonly connectTimeoutMs: number) {
+    this.agent = new Agent({
+      connect: { timeout: connectTimeoutMs },
+      headersTimeout: ORIGIN_RESPONSE_TIMEOUT_MS,
+      bodyTimeout: ORIGIN_RESPONSE_TIMEOUT_MS,
+      keepAliveTimeout: ORIGIN_KEEPALIVE_MS,
+    });
+  }
 
   async send(api: Endpoint, method: string, pathAndQuery: string, headers: Record<string, string>, body: Buffer | undefined): Promise<OriginResponse> {
     const url = `http://${formatHostPort(api.host, api.port)}${pathAndQuery}`;
@@ -45,9 +44,10 @@ export class OriginClient {
         headers,
         body: body === undefined || body.length === 0 ? (method === 'POST' || method === 'PATCH' ? '' : undefined) : body,
         dispatcher: this.agent,
-        signal: AbortSignal.timeout(ORIGIN_RESPONSE_TIMEOUT_MS + ORIGIN_CONNECT_TIMEOUT_MS),
+        signal: AbortSignal.timeout(ORIGIN_RESPONSE_TIMEOUT_MS + this.connectTimeoutMs),
       });
     } catch (err) {
+      if (RESPONSE_TIMEOUTS.has(errorCode(err) ?? '')) throw new OriginTimeoutError(`origin did not answer: ${errorMessage(err)}`, err);
       throw new OriginFailedError(`origin request failed: ${errorMessage(err)}`, err);
     }
     const chunks: Buffer[] = [];

@@ -22,7 +22,7 @@ export const MAX_BINDINGS_PER_SESSION = 8;
 export const STUN_ROUTES_PER_SESSION = 8;
 
 /** What a session needs from the relay that owns it. */
-export interface SessionHost {
+export interface RelaySessionHost {
   readonly listener: Socket;
   readonly counters: RelayCounters;
   /** Coarse clock (ms), refreshed by the relay's sweep. */
@@ -64,7 +64,7 @@ export class RelaySession {
     readonly chargedIp: string,
     address: string,
     port: number,
-    private readonly host: SessionHost,
+    private readonly host: RelaySessionHost,
     readonly log: Logger,
     firstReplySpan: Span | undefined,
   ) {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { ConfigOf, Drainable } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
+import { OriginRouter, routingSettings } from '@srs-proxy/routing';
 import type { rtcEdgeSchema } from './config.ts';
 import { RtcMetrics } from './metrics.ts';
 import { UdpRelay } from './udp-relay.ts';
@@ -41,7 +42,13 @@ export class RtcEdge implements Drainable {
     this.relay.onSessionOpened = () => this.metrics.sessionsOpened.inc();
     this.relay.onSessionClosed = (_s, reason) => this.metrics.sessionsClosed.inc({ reason: closeReasonLabel(reason) });
     this.signalling = new RtcSignalling(
-      { logger: deps.logger, registry: deps.registry, metrics: this.metrics, relay: this.relay },
+      {
+        logger: deps.logger,
+        registry: deps.registry,
+        router: new OriginRouter({ registry: deps.registry, protocol: 'api', settings: routingSettings(deps.routing), logger: deps.logger }),
+        metrics: this.metrics,
+        relay: this.relay,
+      },
       { udpPort: () => this.port, candidateIp: config.candidate },
     );
   }

@@ -1,16 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
-  normalizeStreamUrl, resolveEndpoint, resolveEndpoints, formatHostPort, streamUrlFromHttp, SESSION_DTO_VERSION,
+  normalizeStreamUrl, resolveEndpoints, formatHostPort, streamUrlFromHttp, SESSION_DTO_VERSION,
   type Endpoint, type OriginRecord, type RtcSession,
 } from '@srs-proxy/balancer';
 import type { RegistryClient } from '@srs-proxy/bus';
+import { whipAnswer, OriginNoEndpointError, type CodeAnswers, type OriginRouter } from '@srs-proxy/routing';
 import {
   errorCode, errorMessage, httpServerTimeouts, injectTraceHeaders, listenTcp, sessionLogger, withSpan, ProxyError, type ListenAddress, type Logger,
 } from '@srs-proxy/runtime';
 import { extractIce, rewriteAnswer, type IceCredentials, type RewrittenAnswer } from './sdp-answer.ts';
 import { proxyLocation, resolveResource, type RtcKind } from './whip-location.ts';
-import { OriginClient, isConnectFailure, type OriginResponse } from './origin-client.ts';
-import { BadOriginAnswerError, NoRtcEndpointError, OriginFailedError, RtcRequestError, SdpError } from './errors.ts';
+import { OriginApiClient, type OriginResponse } from './origin-client.ts';
+import { BadOriginAnswerError, RtcRequestError, SdpError, BAD_ORIGIN_ANSWER, BAD_RTC_REQUEST, BAD_SDP } from './errors.ts';
 import type { RtcMetrics } from './metrics.ts';
 
 /** Offers (SDP or the legacy JSON) larger than this are refused: Chrome's biggest are ~20 KB. */
@@ -19,8 +20,8 @@ export const MAX_OFFER_BYTES = 256 * 1024;
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** Header receive bound for the signalling listener. */
 export const HEADERS_TIMEOUT_MS = 10_000;
-/** Origins tried for one offer: the sticky one, then one other if the first refused the connection. */
-export const MAX_ORIGIN_ATTEMPTS = 2;
+/** rtc-edge errors whose messages are written for the client; every other error gets a generic text. */
+const RTC_CODES: CodeAnswers = { [BAD_SDP]: 'message', [BAD_RTC_REQUEST]: 'message', [BAD_ORIGIN_ANSWER]: 'message' };
 
 const VERSION_BODY = JSON.stringify({ signature: 'SRSProxy', version: '1.5.0' });
 const SERVER_HEADER = 'SRSProxy/1.5.0';
@@ -50,6 +51,8 @@ export interface SignallingOptions {
 interface SignallingDeps {
   logger: Logger;
   registry: RegistryClient;
+  /** Picks, failover and reports for the origins' API endpoints (libs/routing). */
+  router: OriginRouter;
   metrics: RtcMetrics;
   /** The local relay: sessions signalled here are relayed without a registry lookup. */
   relay: { remember(session: RtcSession): void; end(ufrag: string, reason: string): boolean };
@@ -79,13 +82,14 @@ class Reply {
  */
 export class RtcSignalling {
   readonly server: Server;
-  private readonly origins = new OriginClient();
+  private readonly origins: OriginApiClient;
   private closed = false;
 
   constructor(
     private readonly deps: SignallingDeps,
     private readonly opts: SignallingOptions,
   ) {
+    this.origins = new OriginApiClient(deps.router.settings.connectTimeoutMs);
     this.server = createServer(httpServerTimeouts({ requestTimeoutMs: REQUEST_TIMEOUT_MS, headersTimeoutMs: HEADERS_TIMEOUT_MS }), (req, res) => {
       void this.handle(req, res);
     });
@@ -116,6 +120,8 @@ export class RtcSignalling {
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
     let api: Api = 'other';
     let reply: Reply;
+    // The stream an offer named, once known: an error answer may name it (it is the client's own).
+    const asked: { stream?: string } = {};
     try {
       if (pathname === '/api/v1/versions') {
         api = 'versions';
@@ -130,7 +136,7 @@ export class RtcSignalling {
           reply = new Reply(200, { ...CORS }, '');
         } else if (req.method === 'POST') {
           api = kind;
-          reply = await this.offer(req, kind, pathname, rawQuery);
+          reply = await this.offer(req, kind, pathname, rawQuery, asked);
         } else if (req.method === 'DELETE' || req.method === 'PATCH') {
           api = 'resource';
           reply = await this.resource(req, pathname, rawQuery);
@@ -140,13 +146,13 @@ export class RtcSignalling {
       } else if (pathname === '/rtc/v1/publish/' || pathname === '/rtc/v1/play/') {
         api = pathname === '/rtc/v1/publish/' ? 'publish' : 'play';
         if (req.method === 'OPTIONS') reply = new Reply(200, { ...CORS }, '');
-        else if (req.method === 'POST') reply = await this.legacy(req, api, pathname, rawQuery);
+        else if (req.method === 'POST') reply = await this.legacy(req, api, pathname, rawQuery, asked);
         else reply = new Reply(405, { allow: 'POST, OPTIONS', ...CORS }, 'method not allowed\n');
       } else {
         reply = new Reply(404, { 'content-type': 'text/plain; charset=utf-8' }, '404 page not found\n');
       }
     } catch (err) {
-      reply = this.errorReply(err, pathname);
+      reply = this.errorReply(err, pathname, asked.stream);
     }
     this.deps.metrics.signalling.inc({ api, status: String(reply.status) });
     if (res.headersSent || res.destroyed) return;
@@ -158,10 +164,9 @@ export class RtcSignalling {
     }
   }
 
-  private errorReply(err: unknown, pathname: string): Reply {
-    const status = err instanceof ProxyError && err.status !== undefined ? err.status : 500;
-    // Origin transport errors name origin addresses: those stay in the log (spec S9).
-    const text = err instanceof OriginFailedError ? 'origin request failed' : errorMessage(err);
+  private errorReply(err: unknown, pathname: string, stream: string | undefined): Reply {
+    // The client gets the kind of failure; origin ids, addresses and registry details stay in the log.
+    const { status, text } = whipAnswer(err, { stream, codes: RTC_CODES });
     const level = status >= 500 ? 'warn' : 'info';
     this.deps.logger[level]({ err, code: errorCode(err), path: pathname }, `WebRTC signalling failed: ${errorMessage(err)}`);
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...CORS };
@@ -170,11 +175,12 @@ export class RtcSignalling {
   }
 
   /** WHIP/WHEP POST: offer in, rewritten answer out (spec 7.1 with its bugs fixed). */
-  private async offer(req: IncomingMessage, kind: RtcKind, pathname: string, rawQuery: string): Promise<Reply> {
+  private async offer(req: IncomingMessage, kind: RtcKind, pathname: string, rawQuery: string, asked: { stream?: string }): Promise<Reply> {
     const offer = await readBody(req, MAX_OFFER_BYTES);
     const offerText = offer.toString('utf8');
     const offerIce = extractIce(offerText, 'offer');
     const key = streamUrlFromHttp({ host: req.headers.host, path: pathname, query: new URLSearchParams(rawQuery) });
+    asked.stream = key.key;
     const log = sessionLogger(this.deps.logger, { proto: kind, stream: key.key });
     const label = kind === 'whip' ? 'WHIP' : 'WHEP';
     log.info({ client: remoteOf(req) }, `Got WebRTC ${label} from ${remoteOf(req)} with ${offer.length}B offer for ${key.full}`);
@@ -206,7 +212,7 @@ export class RtcSignalling {
   }
 
   /** Legacy SRS API: `{"sdp", "streamurl", …}` → `{"code":0, "sdp", "sessionid", …}` (spec 7.4). */
-  private async legacy(req: IncomingMessage, api: 'publish' | 'play', pathname: string, rawQuery: string): Promise<Reply> {
+  private async legacy(req: IncomingMessage, api: 'publish' | 'play', pathname: string, rawQuery: string, asked: { stream?: string }): Promise<Reply> {
     const raw = await readBody(req, MAX_OFFER_BYTES);
     let body: unknown;
     try {
@@ -220,6 +226,7 @@ export class RtcSignalling {
     if (typeof streamurl !== 'string' || streamurl === '') throw new RtcRequestError('missing streamurl');
     const offerIce = extractIce(sdp, 'offer');
     const key = normalizeStreamUrl(streamurl);
+    asked.stream = key;
     const log = sessionLogger(this.deps.logger, { proto: `rtc-${api}`, stream: key });
     log.info({ client: remoteOf(req) }, `Got WebRTC ${api} from ${remoteOf(req)} with ${sdp.length}B offer for ${streamurl}`);
     return withSpan(`rtc.signalling.${api}`, { 'srsp.stream': key, 'srsp.rtc.kind': api }, async (span) => {
@@ -252,17 +259,18 @@ export class RtcSignalling {
   private async resource(req: IncomingMessage, pathname: string, rawQuery: string): Promise<Reply> {
     const body = await readBody(req, MAX_OFFER_BYTES);
     const target = resolveResource(pathname, rawQuery);
-    let origin: OriginRecord | undefined;
+    let origin: OriginRecord;
     if (target.originId !== undefined) {
-      const id = target.originId;
-      origin = (await this.deps.registry.listOrigins()).find((o) => o.origin.id === id && o.alive)?.origin;
-      if (origin === undefined) throw new RtcRequestError('unknown WebRTC resource: its origin is gone', 404);
+      // One question about the origin the resource names, not a listing of the whole fleet.
+      const found = await this.deps.registry.getOrigin(target.originId);
+      if (found === undefined || !found.alive) throw new RtcRequestError('unknown WebRTC resource: its origin is gone', 404);
+      origin = found.origin;
     } else {
       // A resource URL this proxy did not issue: route like the stream it names (sticky).
       const key = streamUrlFromHttp({ host: req.headers.host, path: pathname, query: new URLSearchParams(rawQuery) });
-      origin = (await this.deps.registry.pick(key.key, { protocol: 'api' })).origin;
+      origin = await this.deps.router.pick(key.key);
     }
-    const api = apiEndpointOf(origin);
+    const api = this.deps.router.endpointOf(origin);
     const res = await this.origins.send(api, req.method!, target.path, this.originHeaders(req, undefined), body);
     this.deps.logger.info({ method: req.method, origin: origin.id, status: res.status }, `WebRTC ${req.method} passed to origin`);
     // The origin ended the session: release its relay socket now rather than at the idle timeout.
@@ -273,24 +281,12 @@ export class RtcSignalling {
     return passReply(res, undefined);
   }
 
-  /** Picks the stream's origin and sends it the request; one failover when the connect is refused. */
+  /** Sends the request to the stream's origin through the router (failover when the connect fails). */
   private async toOrigin(
     key: string, method: string, pathAndQuery: string, headers: Record<string, string>, body: Buffer, log: Logger,
   ): Promise<{ origin: OriginRecord; api: Endpoint; res: OriginResponse }> {
-    const avoid: string[] = [];
-    for (let attempt = 1; ; attempt++) {
-      const { origin } = await this.deps.registry.pick(key, avoid.length > 0 ? { protocol: 'api', avoid } : { protocol: 'api' });
-      const api = apiEndpointOf(origin);
-      try {
-        const res = await this.origins.send(api, method, pathAndQuery, headers, body);
-        return { origin, api, res };
-      } catch (err) {
-        log.warn({ err, origin: origin.id, attempt }, `origin ${origin.id} failed: ${errorMessage(err)}`);
-        if (!isConnectFailure(err) || attempt >= MAX_ORIGIN_ATTEMPTS) throw err;
-        this.deps.registry.reportFailure(origin.id, key, errorMessage(err)).catch((e: unknown) => log.debug({ err: e }, 'reportFailure failed'));
-        avoid.push(origin.id);
-      }
-    }
+    const { target, value } = await this.deps.router.route(key, ({ endpoint }) => this.origins.send(endpoint, method, pathAndQuery, headers, body), { log });
+    return { origin: target.origin, api: target.endpoint, res: value };
   }
 
   private rewrite(answerSdp: string): RewrittenAnswer {
@@ -346,12 +342,6 @@ function firstHeader(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function apiEndpointOf(origin: OriginRecord): Endpoint {
-  const api = resolveEndpoint(origin, 'api');
-  if (api === undefined) throw new NoRtcEndpointError(`origin ${origin.id} has no http api server`);
-  return api;
-}
-
 /**
  * Where the relay sends the session's datagrams: the registered RTC endpoint whose port the
  * answer advertised, else the first registered UDP one, else (an origin that registered no `rtc`)
@@ -370,7 +360,7 @@ export function rtcTargetOf(origin: OriginRecord, api: Endpoint, answerPorts: re
   }
   if (endpoints[0]) return { host: endpoints[0].host, port: endpoints[0].port };
   const port = answerPorts[0];
-  if (port === undefined) throw new NoRtcEndpointError(`origin ${origin.id} has no WebRTC UDP endpoint`);
+  if (port === undefined) throw new OriginNoEndpointError(`origin ${origin.id} has no WebRTC UDP endpoint`);
   return { host: api.host, port };
 }
 

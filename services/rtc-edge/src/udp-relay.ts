@@ -1,13 +1,12 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import type { RtcSession } from '@srs-proxy/balancer';
+import { BoundedMap, type RtcSession } from '@srs-proxy/balancer';
 import type { RegistryClient } from '@srs-proxy/bus';
 import { RateLimitedLog, bindUdp, errorMessage, sessionLogger, tracer, type ListenAddress, type Logger } from '@srs-proxy/runtime';
 import { classifyDatagram, PacketKind } from './demux.ts';
 import { parseStun, isBindingRequest } from './stun.ts';
 import { DropReason, DROP_REASON_NAMES, RelayCounters } from './metrics.ts';
-import { RelaySession, MAX_BINDINGS_PER_SESSION, type SessionHost } from './relay-session.ts';
-import { TtlCache } from './ttl-cache.ts';
+import { RelaySession, MAX_BINDINGS_PER_SESSION, type RelaySessionHost } from './relay-session.ts';
 
 /**
  * A session learned at signalling waits this long for its first Binding request: the registry's
@@ -66,7 +65,7 @@ function literalLookup(address: string, _opts: unknown, cb: (err: Error | null, 
  * datagram is routed by sender address alone. Per datagram the hot path does two map lookups and
  * one send: no registry call, no allocation of its own.
  */
-export class UdpRelay implements SessionHost {
+export class UdpRelay implements RelaySessionHost {
   readonly counters = new RelayCounters();
   listener: Socket;
   clock: number;
@@ -75,8 +74,8 @@ export class UdpRelay implements SessionHost {
   private readonly sessions = new Map<string, RelaySession>();
   private readonly bindings = new Map<string, Map<number, RelaySession>>();
   private readonly perIp = new Map<string, number>();
-  private readonly known: TtlCache<string, RtcSession>;
-  private readonly unknown = new TtlCache<string, true>(UNKNOWN_UFRAG_TTL_MS, MAX_UNKNOWN_UFRAGS);
+  private readonly known: BoundedMap<string, RtcSession>;
+  private readonly unknown = new BoundedMap<string, true>(UNKNOWN_UFRAG_TTL_MS, MAX_UNKNOWN_UFRAGS);
   private readonly lookups = new Map<string, PendingLookup>();
   private readonly dropLog: RateLimitedLog;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -92,7 +91,7 @@ export class UdpRelay implements SessionHost {
   ) {
     this.now = opts.now ?? Date.now;
     this.clock = this.now();
-    this.known = new TtlCache(KNOWN_SESSION_TTL_MS, MAX_KNOWN_SESSIONS);
+    this.known = new BoundedMap(KNOWN_SESSION_TTL_MS, MAX_KNOWN_SESSIONS);
     this.dropLog = new RateLimitedLog(deps.logger, DROP_LOG_PER_INTERVAL, DROP_LOG_INTERVAL_MS, this.now);
     this.listener = this.makeListener(family);
   }
@@ -212,7 +211,7 @@ export class UdpRelay implements SessionHost {
     // reusing a local port for a new session reached its old one).
     let s = bound !== undefined && bound.record.ufrag === username ? bound : this.sessions.get(username);
     if (s === undefined) {
-      const record = this.known.get(username, this.now());
+      const record = this.known.peek(username, this.now());
       if (record !== undefined) {
         s = this.open(record, address, port);
       } else {
@@ -227,7 +226,7 @@ export class UdpRelay implements SessionHost {
   }
 
   private lookup(username: string, msg: Buffer, address: string, port: number): void {
-    if (this.unknown.get(username, this.now()) !== undefined) {
+    if (this.unknown.peek(username, this.now()) !== undefined) {
       this.drop(DropReason.UNKNOWN_UFRAG, address, port, username);
       return;
     }
@@ -323,7 +322,7 @@ export class UdpRelay implements SessionHost {
     if (byPort.size === 0) this.bindings.delete(address);
   }
 
-  /** SessionHost: a session closed itself; drop every index entry that points at it. */
+  /** RelaySessionHost: a session closed itself; drop every index entry that points at it. */
   sessionClosed(s: RelaySession, reason: string): void {
     if (this.sessions.get(s.record.ufrag) === s) this.sessions.delete(s.record.ufrag);
     for (const a of s.addresses) this.unbind(s, a.address, a.port);

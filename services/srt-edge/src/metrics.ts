@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, metric, type Registry } from '@srs-proxy/runtime';
+import { Counter, Gauge, Histogram, metric, type Registry as MetricsRegistry } from '@srs-proxy/runtime';
 import type { SrtMode } from './srt/stream-id.ts';
 
 /** Why a datagram was dropped; the label values of `srsp_srt_drops_total`. */
@@ -66,30 +66,30 @@ export class SrtMetrics {
   private readonly flushedDrops = new Map<DropReason, number>();
 
   constructor(
-    registry: Registry,
+    prom: MetricsRegistry,
     private readonly counters: RelayCounters,
   ) {
-    this.sessions = metric(registry, 'srsp_srt_sessions', () => new Gauge({ name: 'srsp_srt_sessions', help: 'SRT sessions open on this edge, by mode.', labelNames: ['mode'], registers: [registry] }));
-    this.sessionsTotal = metric(registry, 'srsp_srt_sessions_total', () =>
-      new Counter({ name: 'srsp_srt_sessions_total', help: 'SRT session setups by mode and result.', labelNames: ['mode', 'result'], registers: [registry] }));
-    this.packets = metric(registry, 'srsp_srt_packets_total', () =>
-      new Counter({ name: 'srsp_srt_packets_total', help: 'Datagrams relayed: caller_to_origin or origin_to_caller.', labelNames: ['direction'], registers: [registry] }));
-    this.bytes = metric(registry, 'srsp_srt_bytes_total', () =>
-      new Counter({ name: 'srsp_srt_bytes_total', help: 'Bytes relayed, by direction.', labelNames: ['direction'], registers: [registry] }));
-    this.drops = metric(registry, 'srsp_srt_drops_total', () =>
-      new Counter({ name: 'srsp_srt_drops_total', help: 'Datagrams dropped by the SRT edge, by reason.', labelNames: ['reason'], registers: [registry] }));
-    this.handshakes = metric(registry, 'srsp_srt_handshakes_total', () =>
-      new Counter({ name: 'srsp_srt_handshakes_total', help: 'Caller handshakes: induction answered, conclusion absorbed/re-answered.', labelNames: ['kind'], registers: [registry] }));
-    this.setup = metric(registry, 'srsp_srt_setup_seconds', () =>
+    this.sessions = metric(prom, 'srsp_srt_sessions', () => new Gauge({ name: 'srsp_srt_sessions', help: 'SRT sessions open on this edge, by mode.', labelNames: ['mode'], registers: [prom] }));
+    this.sessionsTotal = metric(prom, 'srsp_srt_sessions_total', () =>
+      new Counter({ name: 'srsp_srt_sessions_total', help: 'SRT session setups by mode and result.', labelNames: ['mode', 'result'], registers: [prom] }));
+    this.packets = metric(prom, 'srsp_srt_packets_total', () =>
+      new Counter({ name: 'srsp_srt_packets_total', help: 'Datagrams relayed: caller_to_origin or origin_to_caller.', labelNames: ['direction'], registers: [prom] }));
+    this.bytes = metric(prom, 'srsp_srt_bytes_total', () =>
+      new Counter({ name: 'srsp_srt_bytes_total', help: 'Bytes relayed, by direction.', labelNames: ['direction'], registers: [prom] }));
+    this.drops = metric(prom, 'srsp_srt_drops_total', () =>
+      new Counter({ name: 'srsp_srt_drops_total', help: 'Datagrams dropped by the SRT edge, by reason.', labelNames: ['reason'], registers: [prom] }));
+    this.handshakes = metric(prom, 'srsp_srt_handshakes_total', () =>
+      new Counter({ name: 'srsp_srt_handshakes_total', help: 'Caller handshakes: induction answered, conclusion absorbed/re-answered.', labelNames: ['kind'], registers: [prom] }));
+    this.setup = metric(prom, 'srsp_srt_setup_seconds', () =>
       new Histogram({
         name: 'srsp_srt_setup_seconds',
         help: 'Conclusion received → answered (pick + origin handshake), by result.',
         labelNames: ['result'],
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4],
-        registers: [registry],
+        registers: [prom],
       }));
-    this.failovers = metric(registry, 'srsp_srt_failovers_total', () =>
-      new Counter({ name: 'srsp_srt_failovers_total', help: 'Origin handshakes that got no answer and were retried on another origin.', registers: [registry] }));
+    this.failovers = metric(prom, 'srsp_srt_failovers_total', () =>
+      new Counter({ name: 'srsp_srt_failovers_total', help: 'Origin handshakes that got no answer and were retried on another origin.', registers: [prom] }));
   }
 
   opened(mode: SrtMode): void {
