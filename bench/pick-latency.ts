@@ -9,12 +9,13 @@
 // Spawns its own redis-server, nats-server and registry process. Prints tables.
 //
 //   node --import tsx bench/pick-latency.ts [--only=standalone|cluster] [--rates=1000,5000] [--seconds=5]
+//     [--strategies=least-streams,least-load,random] (placement, PROXY_LOAD_BALANCE_STRATEGY; default: the default one)
 //   BENCH_CPU_PROF_DIR=/tmp/prof … writes V8 CPU profiles of the registry and the bench client.
 import { readFileSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector';
 import { spawnSync } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { createBalancer } from '@srs-proxy/balancer';
+import { createBalancer, DEFAULT_PLACEMENT_STRATEGY, PLACEMENT_STRATEGIES, type PlacementStrategy } from '@srs-proxy/balancer';
 import { BusRegistryClient, InprocTransport, NatsTransport, type RegistryClient } from '@srs-proxy/bus';
 import { createLogger, createMetricsRegistry, readConfig, startTelemetry } from '@srs-proxy/runtime';
 import { RegistryService, registrySchema } from '@srs-proxy/registry';
@@ -27,6 +28,8 @@ const RATES = (args.get('rates') ?? '1000,5000').split(',').map(Number);
 /** Measured seconds per (mode, rate): thousands of samples, so p99 is stable; bounded run time. */
 const DURATION_S = Number(args.get('seconds') ?? 5);
 const ONLY = args.get('only');
+const STRATEGIES = (args.get('strategies') ?? DEFAULT_PLACEMENT_STRATEGY).split(',') as PlacementStrategy[];
+for (const s of STRATEGIES) if (!PLACEMENT_STRATEGIES.includes(s)) throw new Error(`--strategies: unknown strategy ${s}`);
 /** Unmeasured picks first (JIT, connections, Lua script cache). */
 const WARMUP_PICKS = 2_000;
 /** One pick in this many is for a brand-new stream (first pick: placement + atomic store); the rest are repeat viewers of a pool. */
@@ -50,8 +53,11 @@ const logger = createLogger({ service: 'bench', level: 'silent' });
 /** Clock ticks per second for /proc/<pid>/stat utime and stime. */
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-function heartbeatBody(n: number): Record<string, unknown> {
-  return { device_id: `o${n}`, ip: `10.0.${n >> 8}.${n & 255}`, server: `vid-b${n}`, service: 'benchsvc', pid: String(100 + n), rtmp: ['1935'], http: ['8080'], api: ['1985'], srt: ['udp://0.0.0.0:10080'], rtc: ['udp://0.0.0.0:8000'] };
+/** For `least-load`, heartbeats carry SRS `summaries` (CPU spread over the fleet), as origins with `summaries on` send. */
+function heartbeatBody(n: number, strategy: PlacementStrategy): Record<string, unknown> {
+  const body: Record<string, unknown> = { device_id: `o${n}`, ip: `10.0.${n >> 8}.${n & 255}`, server: `vid-b${n}`, service: 'benchsvc', pid: String(100 + n), rtmp: ['1935'], http: ['8080'], api: ['1985'], srt: ['udp://0.0.0.0:10080'], rtc: ['udp://0.0.0.0:8000'] };
+  if (strategy === 'least-load') body.summaries = { data: { ok: true, self: { cpu_percent: (n % 10) / 20 }, system: { cpu_percent: (n % 10) / 10, load_1m: n % 4, cpus: 4, cpus_online: 4 } } };
+  return body;
 }
 
 /** utime + stime of a process (all its threads) in µs. */
@@ -71,7 +77,7 @@ function syscalls(pid: number): number {
 interface Proc { name: string; pid: number }
 interface Latencies { p50: number; p90: number; p99: number; max: number }
 interface Result extends Latencies {
-  mode: string; rate: number; sent: number; achieved: number; errors: number;
+  mode: string; strategy: PlacementStrategy; rate: number; sent: number; achieved: number; errors: number;
   newStream: Latencies; repeat: Latencies;
   /** Process name → CPU µs and read/write syscalls per answered or failed pick, and share of one core over the window. */
   cpu: Map<string, { perPick: number; util: number; syscalls: number }>;
@@ -99,7 +105,7 @@ function nextStream(i: number): string {
 const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
 /** Open-loop run: pick i is due at start + i/rate; latency is measured from its actual send. */
-async function run(client: RegistryClient, mode: string, rate: number, seconds: number, procs: Proc[], cacheHits?: () => Promise<number>): Promise<Result> {
+async function run(client: RegistryClient, mode: string, strategy: PlacementStrategy, rate: number, seconds: number, procs: Proc[], cacheHits?: () => Promise<number>): Promise<Result> {
   await settle();
   const total = Math.round(rate * seconds);
   const fresh: number[] = [];
@@ -139,7 +145,7 @@ async function run(client: RegistryClient, mode: string, rate: number, seconds: 
     return [p.name, { perPick: used / total, util: used / 1e6 / wallSeconds, syscalls: (syscalls(p.pid) - sys0[k]!) / total }] as const;
   }));
   return {
-    mode, rate, sent, achieved: Math.round(sent / sendSeconds), errors,
+    mode, strategy, rate, sent, achieved: Math.round(sent / sendSeconds), errors,
     ...summary([...fresh, ...repeat]), newStream: summary(fresh), repeat: summary(repeat),
     cpu, loopDelayP99: loop.percentile(99) / 1e6,
     cacheHits: hits0 === undefined ? undefined : ((await cacheHits!()) - hits0) / total,
@@ -158,7 +164,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REGISTRY_READY_TIMEOUT_MS = 30_000;
 
 /** The production registry entry (`srs-proxy registry`: Redis balancer, NATS bus), optionally CPU-profiled. */
-async function spawnRegistry(redisPort: number, natsUrl: string): Promise<{ systemPort: number; proc: Spawned; cacheHits(): Promise<number>; stop(): Promise<unknown> }> {
+async function spawnRegistry(redisPort: number, natsUrl: string, strategy: PlacementStrategy): Promise<{ systemPort: number; proc: Spawned; cacheHits(): Promise<number>; stop(): Promise<unknown> }> {
   const systemPort = await freeTcpPort();
   const opsPort = await freeTcpPort();
   // --cpu-prof is not allowed in NODE_OPTIONS: pass it on the command line. Written at exit, one file per thread (tsx's loader has its own).
@@ -169,6 +175,7 @@ async function spawnRegistry(redisPort: number, natsUrl: string): Promise<{ syst
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       PROXY_LOAD_BALANCER_TYPE: 'redis',
+      PROXY_LOAD_BALANCE_STRATEGY: strategy,
       PROXY_REDIS_HOST: '127.0.0.1',
       PROXY_REDIS_PORT: String(redisPort),
       PROXY_NATS_URL: natsUrl,
@@ -199,8 +206,8 @@ async function spawnRegistry(redisPort: number, natsUrl: string): Promise<{ syst
 
 const self: Proc = { name: 'bench client', pid: process.pid };
 
-async function standalone(): Promise<Result[]> {
-  const balancer = createBalancer({ type: 'memory' });
+async function standalone(strategy: PlacementStrategy): Promise<Result[]> {
+  const balancer = createBalancer({ type: 'memory', options: { strategy } });
   await balancer.init();
   const bus = new InprocTransport();
   const config = { ...readConfig(registrySchema, { PROXY_SYSTEM_API: '127.0.0.1:0' }), originTtlMs: 300_000 };
@@ -208,13 +215,13 @@ async function standalone(): Promise<Result[]> {
   await registry.start();
   try {
     for (let n = 0; n < ORIGINS; n++) {
-      const res = await fetch(`http://127.0.0.1:${registry.systemApiPort}/api/v1/srs/register`, { method: 'POST', body: JSON.stringify(heartbeatBody(n)) });
+      const res = await fetch(`http://127.0.0.1:${registry.systemApiPort}/api/v1/srs/register`, { method: 'POST', body: JSON.stringify(heartbeatBody(n, strategy)) });
       if (res.status !== 200) throw new Error(`register failed: ${res.status}`);
     }
     const client = new BusRegistryClient(bus, PICK_TIMEOUT_MS);
     await warmup(client);
     const out: Result[] = [];
-    for (const rate of RATES) out.push(await run(client, 'standalone', rate, DURATION_S, [self]));
+    for (const rate of RATES) out.push(await run(client, 'standalone', strategy, rate, DURATION_S, [self]));
     return out;
   } finally {
     await registry.close('bench done');
@@ -223,9 +230,9 @@ async function standalone(): Promise<Result[]> {
   }
 }
 
-async function cluster(): Promise<Result[]> {
+async function cluster(strategy: PlacementStrategy): Promise<Result[]> {
   const [redis, nats] = await Promise.all([startRedis(), startNats()]);
-  const registry = await spawnRegistry(redis.port, nats.url).catch(async (err: unknown) => {
+  const registry = await spawnRegistry(redis.port, nats.url, strategy).catch(async (err: unknown) => {
     await Promise.all([redis.stop(), nats.stop()]);
     throw err;
   });
@@ -238,13 +245,13 @@ async function cluster(): Promise<Result[]> {
   ];
   try {
     for (let n = 0; n < ORIGINS; n++) {
-      const res = await fetch(`http://127.0.0.1:${registry.systemPort}/api/v1/srs/register`, { method: 'POST', body: JSON.stringify(heartbeatBody(n)) });
+      const res = await fetch(`http://127.0.0.1:${registry.systemPort}/api/v1/srs/register`, { method: 'POST', body: JSON.stringify(heartbeatBody(n, strategy)) });
       if (res.status !== 200) throw new Error(`register failed: ${res.status}`);
     }
     const client = new BusRegistryClient(bus, PICK_TIMEOUT_MS);
     await warmup(client);
     const out: Result[] = [];
-    for (const rate of RATES) out.push(await run(client, 'cluster', rate, DURATION_S, procs, () => registry.cacheHits()));
+    for (const rate of RATES) out.push(await run(client, 'cluster', strategy, rate, DURATION_S, procs, () => registry.cacheHits()));
     return out;
   } finally {
     await bus.close();
@@ -258,48 +265,52 @@ await startTelemetry({ serviceName: 'bench-edge', otlpEndpoint: undefined });
 let session: inspector.Session | undefined;
 if (PROF_DIR) session = await startClientProfile();
 
-const results = [...(ONLY === 'cluster' ? [] : await standalone()), ...(ONLY === 'standalone' ? [] : await cluster())];
+const results: Result[] = [];
+for (const strategy of STRATEGIES) {
+  if (ONLY !== 'cluster') results.push(...(await standalone(strategy)));
+  if (ONLY !== 'standalone') results.push(...(await cluster(strategy)));
+}
 if (session) await stopClientProfile(session, `${PROF_DIR}/bench-client.cpuprofile`);
 
 const fmt = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(3) : '-');
 const modeName = (m: string) => (m === 'standalone' ? 'standalone (inproc + memory)' : 'cluster (NATS + registry + Redis)');
 console.log(`pick latency, open loop, ${DURATION_S} s per row, 1 in ${NEW_STREAM_EVERY} picks a new stream, ${ORIGINS} origins (ms)`);
-console.log('| mode | offered/s | achieved/s | picks | errors | p50 | p90 | p99 | max | new p99 | repeat p99 | client loop delay p99 | registry cache hits |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| mode | strategy | offered/s | achieved/s | picks | errors | p50 | p90 | p99 | max | new p99 | repeat p99 | client loop delay p99 | registry cache hits |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
-  console.log(`| ${modeName(r.mode)} | ${r.rate} | ${r.achieved} | ${r.sent} | ${r.errors} | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.newStream.p99)} | ${fmt(r.repeat.p99)} | ${fmt(r.loopDelayP99)} | ${r.cacheHits === undefined ? '-' : `${(r.cacheHits * 100).toFixed(0)}%`} |`);
+  console.log(`| ${modeName(r.mode)} | ${r.strategy} | ${r.rate} | ${r.achieved} | ${r.sent} | ${r.errors} | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.newStream.p99)} | ${fmt(r.repeat.p99)} | ${fmt(r.loopDelayP99)} | ${r.cacheHits === undefined ? '-' : `${(r.cacheHits * 100).toFixed(0)}%`} |`);
 }
 
 const names = ['bench client', 'registry', 'nats-server', 'redis-server'];
 console.log(`\nCPU per pick (µs, utime+stime from /proc/<pid>/stat, ${1e6 / CLK_TCK} µs ticks) and share of one core over the row`);
-console.log('| mode | offered/s | bench client | registry | nats-server | redis-server | total |');
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log('| mode | strategy | offered/s | bench client | registry | nats-server | redis-server | total |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   const cells = names.map((n) => {
     const c = r.cpu.get(n);
     return c === undefined ? '-' : `${c.perPick.toFixed(1)} (${(c.util * 100).toFixed(0)}%)`;
   });
   const total = [...r.cpu.values()].reduce((s, c) => s + c.perPick, 0);
-  console.log(`| ${modeName(r.mode)} | ${r.rate} | ${cells.join(' | ')} | ${total.toFixed(1)} |`);
+  console.log(`| ${modeName(r.mode)} | ${r.strategy} | ${r.rate} | ${cells.join(' | ')} | ${total.toFixed(1)} |`);
 }
 console.log('\nread + write syscalls per pick (/proc/<pid>/io syscr + syscw): batching shows up here first');
-console.log('| mode | offered/s | bench client | registry | nats-server | redis-server |');
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log('| mode | strategy | offered/s | bench client | registry | nats-server | redis-server |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const r of results) {
   const cells = names.map((n) => r.cpu.get(n)?.syscalls.toFixed(2) ?? '-');
-  console.log(`| ${modeName(r.mode)} | ${r.rate} | ${cells.join(' | ')} |`);
+  console.log(`| ${modeName(r.mode)} | ${r.strategy} | ${r.rate} | ${cells.join(' | ')} |`);
 }
 
 const std = results.filter((r) => r.mode === 'standalone');
 const clu = results.filter((r) => r.mode === 'cluster');
 if (std.length > 0 && clu.length > 0) {
   console.log('\ncluster / standalone ratios');
-  console.log('| offered/s | p50 ratio | p99 ratio | cluster p99 vs target |');
-  console.log('|---:|---:|---:|---|');
-  for (const rate of RATES) {
-    const s = std.find((r) => r.rate === rate)!;
-    const c = clu.find((r) => r.rate === rate)!;
-    console.log(`| ${rate} | ${(c.p50 / s.p50).toFixed(1)}x | ${(c.p99 / s.p99).toFixed(1)}x | ${fmt(c.p99)} ms ${c.p99 <= TARGET_CLUSTER_P99_MS ? '<=' : '>'} ${TARGET_CLUSTER_P99_MS} ms |`);
+  console.log('| strategy | offered/s | p50 ratio | p99 ratio | cluster p99 vs target |');
+  console.log('|---|---:|---:|---:|---|');
+  for (const strategy of STRATEGIES) for (const rate of RATES) {
+    const s = std.find((r) => r.rate === rate && r.strategy === strategy)!;
+    const c = clu.find((r) => r.rate === rate && r.strategy === strategy)!;
+    console.log(`| ${strategy} | ${rate} | ${(c.p50 / s.p50).toFixed(1)}x | ${(c.p99 / s.p99).toFixed(1)}x | ${fmt(c.p99)} ms ${c.p99 <= TARGET_CLUSTER_P99_MS ? '<=' : '>'} ${TARGET_CLUSTER_P99_MS} ms |`);
   }
 }
 
