@@ -5,6 +5,7 @@ import { readConfig, describeConfig, commonSchema, f, parseListen, ConfigError }
 test('defaults apply when unset or empty (upstream "set if empty")', () => {
   const c = readConfig(commonSchema, { PROXY_REDIS_PORT: '' });
   assert.equal(c.loadBalancerType, 'memory');
+  assert.equal(c.loadBalanceStrategy, 'least-streams');
   assert.equal(c.redisPort, 6379);
   assert.equal(c.originServerTtl, 300_000);
   assert.equal(c.graceQuitTimeout, 20_000);
@@ -16,6 +17,7 @@ test('defaults apply when unset or empty (upstream "set if empty")', () => {
 test('invalid values stop with a message naming the variable', () => {
   const bad: [Record<string, string>, RegExp][] = [
     [{ PROXY_LOAD_BALANCER_TYPE: 'mysql' }, /PROXY_LOAD_BALANCER_TYPE: invalid value "mysql"/],
+    [{ PROXY_LOAD_BALANCE_STRATEGY: 'round-robin' }, /PROXY_LOAD_BALANCE_STRATEGY: invalid value "round-robin"/],
     [{ PROXY_REDIS_DB: 'one' }, /PROXY_REDIS_DB: "one" is not an integer/],
     [{ PROXY_REDIS_PORT: '70000' }, /PROXY_REDIS_PORT/],
     [{ PROXY_ORIGIN_SERVER_TTL: '30' }, /PROXY_ORIGIN_SERVER_TTL: time: invalid duration/],
