@@ -68,5 +68,7 @@ rmSync(outdir, { recursive: true, force: true });
 
 // The http-edge serves its bundled static files from `../static` next to the code that runs.
 cpSync(join(root, 'services/http-edge/static'), join(proxyDir, 'static'), { recursive: true });
+// The registry serves its console from `../console` the same way.
+cpSync(join(root, 'services/registry/console'), join(proxyDir, 'console'), { recursive: true });
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(`build: services/proxy/dist/srs-proxy.js (${(bytes / 1024).toFixed(0)} KiB with its map)`);

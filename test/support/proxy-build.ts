@@ -20,6 +20,12 @@ function newestSource(dir: string): number {
   return newest;
 }
 
+function newestFile(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) newest = Math.max(newest, entry.isDirectory() ? newestFile(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs);
+  return newest;
+}
+
 function sourcesNewerThanBundle(): boolean {
   if (!existsSync(PROXY_BUNDLE)) return true;
   const built = statSync(PROXY_BUNDLE).mtimeMs;
@@ -27,6 +33,9 @@ function sourcesNewerThanBundle(): boolean {
     for (const pkg of readdirSync(join(ROOT, group))) {
       const src = join(ROOT, group, pkg, 'src');
       if (existsSync(src) && newestSource(src) > built) return true;
+      // Files served beside the code (the registry's console) are copied into the build too.
+      const served = join(ROOT, group, pkg, 'console');
+      if (existsSync(served) && newestFile(served) > built) return true;
     }
   }
   return false;

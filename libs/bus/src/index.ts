@@ -7,3 +7,4 @@ export { NatsTransport, type NatsConnectOptions } from './nats-transport.ts';
 export { BusRegistryClient, type RegistryClient } from './registry-client.ts';
 export { okEnvelope, errorEnvelope, openEnvelope } from './envelope.ts';
 export type { EdgeDeps } from './edge-deps.ts';
+export { EdgeAnnouncer, EDGE_ANNOUNCE_INTERVAL_MS, EDGE_MISSED_ANNOUNCEMENTS, MAX_ANNOUNCED_STREAMS, type EdgeIdentity, type EdgeAnnouncerDeps } from './edge-announcer.ts';

@@ -41,11 +41,38 @@ export interface StreamPickedEvent { v: number; stream_url: string; origin_id: s
 export interface StreamOriginFailedEvent { v: number; stream_url: string; origin_id: string; reason: string; at: number }
 export interface OriginExpiredEvent { v: number; origin_id: string; last_seen: number; at: number }
 
+/** Sessions of one edge on one stream, by the protocol its clients speak (`rtmp`, `flv`, `hls`, `webrtc`, `srt`…). */
+export interface EdgeStreamSessions { stream_url: string; protocol: string; publishers: number; players: number }
+
+/**
+ * An edge's announcement (EDGE_ANNOUNCE_INTERVAL_MS apart). `expires_in_ms`: forget the edge when no
+ * newer announcement came by then. `gone`: the edge is shutting down, forget it now. `streams`
+ * holds at most MAX_ANNOUNCED_STREAMS entries (`streams_truncated` when more were cut).
+ */
+export interface EdgeAnnouncement {
+  v: number;
+  id: string;
+  role: string;
+  version: string;
+  host: string;
+  /** Listener addresses of the edge (`rtmp`: `0.0.0.0:1935`…). */
+  listen: Record<string, string>;
+  pid: number;
+  sessions: number;
+  started_at: number;
+  at: number;
+  expires_in_ms: number;
+  streams: EdgeStreamSessions[];
+  streams_truncated?: boolean;
+  gone?: boolean;
+}
+
 export interface EventMap {
   [subjects.originHeartbeat]: OriginHeartbeatEvent;
   [subjects.streamPicked]: StreamPickedEvent;
   [subjects.streamOriginFailed]: StreamOriginFailedEvent;
   [subjects.originExpired]: OriginExpiredEvent;
+  [subjects.edgeAnnounce]: EdgeAnnouncement;
 }
 
 /** Reply envelope on the wire: either data or a typed error. */

@@ -23,6 +23,8 @@ export const subjects = {
   /** An edge reported that an origin failed for a stream (the registry dropped that mapping). */
   streamOriginFailed: `${SUBJECT_PREFIX}.events.stream.origin-failed`,
   originExpired: `${SUBJECT_PREFIX}.events.origin.expired`,
+  /** Every running edge, every few seconds: who it is and what it serves (cluster API, console). */
+  edgeAnnounce: `${SUBJECT_PREFIX}.events.edge.announce`,
 } as const;
 
 /** Queue group shared by registry replicas so each request is answered once. */
@@ -40,4 +42,4 @@ export type RequestSubject =
   | typeof subjects.listStreams
   | typeof subjects.ping;
 
-export type EventSubject = typeof subjects.originHeartbeat | typeof subjects.streamPicked | typeof subjects.streamOriginFailed | typeof subjects.originExpired;
+export type EventSubject = typeof subjects.originHeartbeat | typeof subjects.streamPicked | typeof subjects.streamOriginFailed | typeof subjects.originExpired | typeof subjects.edgeAnnounce;

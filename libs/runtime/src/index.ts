@@ -13,3 +13,4 @@ export { runProcess, Starter, StartupError, withTimeout, isDrainable, EXIT_OK, E
 export { startTelemetry, tracer, withSpan, injectTraceHeaders, withExtractedContext, SpanStatusCode, type Span, type Tracer } from './telemetry.ts';
 export { PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER } from './version.ts';
 export { httpServerTimeouts, HTTP_TIMEOUT_CHECK_INTERVAL_MS } from './http-timeouts.ts';
+export { markSession, SESSION_CHANNEL, type SessionEvent, type SessionMark, type SessionDirection } from './session-events.ts';

@@ -12,4 +12,10 @@ export const registrySchema = {
   defaultBackendSrt: f.string('PROXY_DEFAULT_BACKEND_SRT', '10080', 'Debug origin SRT UDP endpoint.'),
   authToken: f.secret('PROXY_HTTP_API_AUTH_TOKEN', 'When set, the System API requires `Authorization: Bearer <token>` (newer SRS: heartbeat auth header).'),
   registerSecret: f.secret('PROXY_REGISTER_SECRET', 'When set, registration is also accepted at `/api/v1/srs/register/<secret>` without a header (SRS origins that cannot send headers). Off by default.'),
+  liveTimeout: f.duration('PROXY_CLUSTER_LIVE_TIMEOUT', '2s',
+    'Cluster API: bound on one request to an origin\'s own HTTP API (`/api/v1/streams/`, `/api/v1/clients/`, `/api/v1/summaries`). A LAN origin answers in milliseconds; one that does not within 2 s is reported as not answering and the rest of the view is served.'),
+  liveCacheTtl: f.duration('PROXY_CLUSTER_LIVE_CACHE_TTL', '2s',
+    'Cluster API: how long an origin\'s live detail is reused. Consoles poll every few seconds; this turns N viewers into one origin request per interval. SRS refreshes its kbps every 10-30 s anyway.'),
+  liveConcurrency: f.int('PROXY_CLUSTER_LIVE_CONCURRENCY', '8',
+    'Cluster API: origins asked for live detail at once. A view of a 100-origin fleet stays at 8 sockets and a few round trips instead of 300 requests in one burst.', 1, 256),
 } as const;

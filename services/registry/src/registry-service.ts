@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { Balancer, OriginRecord } from '@srs-proxy/balancer';
 import { subjects, MESSAGE_VERSION, type BusTransport, type OriginExpiredEvent, type OriginHeartbeatEvent, type Subscription } from '@srs-proxy/bus';
-import { injectTraceHeaders, listenTcp, type ConfigOf, type Logger, type Registry } from '@srs-proxy/runtime';
+import { errorMessage, injectTraceHeaders, listenTcp, RateLimitedLog, type ConfigOf, type Logger, type Registry } from '@srs-proxy/runtime';
 import type { registrySchema } from './config.ts';
 import { buildSystemApi } from './system-api.ts';
 import { serveRegistryRequests } from './bus-responders.ts';
 import { defaultBackendRecord, DEFAULT_BACKEND_REFRESH_MS } from './default-backend.ts';
 import { registryMetrics, type RegistryMetrics } from './registry-metrics.ts';
+import { EdgeDirectory, parseEdgeAnnouncement } from './edge-directory.ts';
+import { OriginLiveFetcher } from './origin-live.ts';
+import { TrafficSamples } from './traffic-samples.ts';
 
 /**
  * How often expired origins are swept (and `origin expired` events published). Picks never choose
@@ -52,6 +55,9 @@ export class RegistryService {
   private sweepTimer: NodeJS.Timeout | undefined;
   private backendTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
+  private readonly edges: EdgeDirectory;
+  private readonly traffic = new TrafficSamples();
+  private readonly announceLog: RateLimitedLog;
   private started = false;
   private closed = false;
 
@@ -62,6 +68,8 @@ export class RegistryService {
     this.log = deps.logger;
     this.now = deps.now ?? Date.now;
     this.metrics = registryMetrics(deps.metrics, async () => (await deps.balancer.listOrigins()).filter((o) => o.alive).length);
+    this.edges = new EdgeDirectory(this.now);
+    this.announceLog = new RateLimitedLog(deps.logger);
     this.timers = {
       sweepIntervalMs: deps.timers?.sweepIntervalMs ?? SWEEP_INTERVAL_MS,
       defaultBackendRefreshMs: deps.timers?.defaultBackendRefreshMs ?? Math.max(1, Math.min(DEFAULT_BACKEND_REFRESH_MS, Math.floor(config.originTtlMs / 3))),
@@ -74,6 +82,7 @@ export class RegistryService {
     try {
       if (this.config.defaultBackendEnabled) await this.startDefaultBackend();
       this.subs = serveRegistryRequests({ logger: this.log, balancer: this.deps.balancer, bus: this.deps.bus, metrics: this.metrics, now: this.now, originTtlMs: this.config.originTtlMs });
+      this.subs.push(this.deps.bus.subscribe(subjects.edgeAnnounce, (data) => this.onEdgeAnnouncement(data)));
       // A round trip after subscribing: once start() resolves, the bus routes requests to us.
       await this.deps.bus.ping().catch((err: unknown) => this.log.warn({ err }, 'bus not reachable yet; responders are restored on reconnect'));
       this.sweepTimer = setInterval(() => void this.sweep(), this.timers.sweepIntervalMs);
@@ -85,6 +94,18 @@ export class RegistryService {
         auth: { authToken: this.config.authToken, registerSecret: this.config.registerSecret },
         now: this.now,
         onRegistered: (origin, isNew) => this.onRegistered(origin, isNew),
+        cluster: {
+          edges: this.edges,
+          traffic: this.traffic,
+          live: new OriginLiveFetcher({
+            timeoutMs: this.config.liveTimeout,
+            cacheTtlMs: this.config.liveCacheTtl,
+            concurrency: this.config.liveConcurrency,
+            now: this.now,
+            logger: this.log,
+          }),
+          mode: () => (this.deps.bus.kind === 'nats' ? 'cluster' : 'standalone'),
+        },
       });
       await this.app.ready();
       this.systemApiPort = await listenTcp(this.app.server, this.config.systemApi);
@@ -112,7 +133,16 @@ export class RegistryService {
     this.log.info({ reason }, 'registry closed');
   }
 
+  private onEdgeAnnouncement(data: unknown): void {
+    try {
+      this.edges.observe(parseEdgeAnnouncement(data));
+    } catch (err) {
+      this.announceLog.warn({ err }, `edge announcement ignored: ${errorMessage(err)}`);
+    }
+  }
+
   private onRegistered(origin: OriginRecord, isNew: boolean): void {
+    this.traffic.observe(origin.id, origin.summaries);
     const line = `Register SRS media server, SRS ip=${origin.ip}, id=${origin.id}, pid=${origin.pid}, server=${origin.server}, service=${origin.service}, device=${origin.device_id ?? ''}, rtmp=[${origin.rtmp.join(' ')}], http=[${origin.http.join(' ')}], api=[${origin.api.join(' ')}], srt=[${origin.srt.join(' ')}], rtc=[${origin.rtc.join(' ')}], update=${isoTime(origin.updated_at)}`;
     if (isNew) this.log.info({ origin: origin.id }, line);
     else this.log.debug({ origin: origin.id }, line);
@@ -138,6 +168,7 @@ export class RegistryService {
       const expired = await this.deps.balancer.sweepExpired();
       for (const origin of expired) {
         this.log.info({ origin: origin.id, ip: origin.ip, last_seen: isoTime(origin.updated_at) }, `origin ${origin.id} expired`);
+        this.traffic.forget(origin.id);
         const event: OriginExpiredEvent = { v: MESSAGE_VERSION, origin_id: origin.id, last_seen: origin.updated_at, at: this.now() };
         this.deps.bus.publish(subjects.originExpired, event, injectTraceHeaders({}));
       }

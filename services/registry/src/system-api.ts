@@ -4,6 +4,8 @@ import { errorMessage, httpServerTimeouts, RateLimitedLog, PROXY_SERVER_HEADER, 
 import { decodeRegisterBody, REGISTER_BODY_LIMIT, registerAuthorized, viewAuthorized, type RegisterAuthConfig } from './register-request.ts';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './bus-requests.ts';
 import type { RegistryMetrics } from './registry-metrics.ts';
+import { registerClusterApi, type ClusterApiDeps } from './cluster-api.ts';
+import { registerConsole } from './console-files.ts';
 
 /** Identity the Go proxy reports; SRS tooling and our compatibility tests read it. */
 export const SERVER_HEADER = PROXY_SERVER_HEADER;
@@ -27,6 +29,8 @@ export interface SystemApiDeps {
   now: () => number;
   /** Called after a successful register (events, logs). */
   onRegistered(origin: OriginRecord, isNew: boolean): void;
+  /** The cluster API's collaborators (auth, logger, balancer and clock are the ones above). */
+  cluster: Omit<ClusterApiDeps, 'logger' | 'balancer' | 'now' | 'authorized'>;
 }
 
 /**
@@ -40,6 +44,8 @@ export interface SystemApiDeps {
  * - `ANY /api/v1/versions` — `{"signature":"SRSProxy","version":"1.5.0"}`.
  * - `GET /api/v1/proxy/origins` — ours: every known origin `{origin, alive, penalized_until}`.
  * - `GET /api/v1/proxy/streams?limit=N` — ours: stream → origin mappings (at most 1000).
+ * - `GET /api/v1/cluster/...` — the cluster API (cluster-api.ts, described by openapi.ts).
+ * - `GET /console/` — the management console (console-files.ts), which reads the cluster API.
  *
  * With `PROXY_HTTP_API_AUTH_TOKEN` set, register and the cluster views need
  * `Authorization: Bearer <token>` (register also accepts the secret path). Everything else is the
@@ -134,6 +140,15 @@ export function buildSystemApi(deps: SystemApiDeps): FastifyInstance {
     const streams = await deps.balancer.listStreams(limit);
     return reply.type('application/json').send({ code: 0, streams });
   });
+
+  registerClusterApi(app, {
+    ...deps.cluster,
+    logger: log,
+    balancer: deps.balancer,
+    now: deps.now,
+    authorized: (authorization) => viewAuthorized(deps.auth, authorization),
+  });
+  registerConsole(app);
 
   return app;
 }

@@ -35,7 +35,7 @@ test('picks over the bus: no origin, fresh then sticky, events and metrics', asy
   assert.equal(await metricValue(r.metrics, 'srsp_registry_origins_alive'), 1);
 
   assert.deepEqual((await client.listOrigins()).map((o) => o.origin.id), [ORIGIN_ID]);
-  assert.deepEqual(await client.listStreams(10), [{ stream_url: '__defaultVhost__/live/s', origin_id: ORIGIN_ID }]);
+  assert.deepEqual((await client.listStreams(10)).map(({ stream_url, origin_id, protocol }) => ({ stream_url, origin_id, protocol })), [{ stream_url: '__defaultVhost__/live/s', origin_id: ORIGIN_ID, protocol: 'rtmp' }]);
 });
 
 test('bad bus messages are typed BAD_MESSAGE errors and change nothing', async (t) => {
