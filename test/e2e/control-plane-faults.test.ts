@@ -79,9 +79,12 @@ before(async () => {
     PROXY_LOAD_BALANCE_STRATEGY: 'least-streams',
   };
   registry = await startProxy({ role: 'registry', env: clusterEnv });
-  [rtmpEdge, httpEdge, srtEdge, rtcEdge] = await Promise.all(
-    (['rtmp-edge', 'http-edge', 'srt-edge', 'rtc-edge'] as const).map((role) => startProxy({ role, env: clusterEnv })),
-  );
+  [rtmpEdge, httpEdge, srtEdge, rtcEdge] = await Promise.all([
+    startProxy({ role: 'rtmp-edge', env: clusterEnv }),
+    startProxy({ role: 'http-edge', env: clusterEnv }),
+    startProxy({ role: 'srt-edge', env: clusterEnv }),
+    startProxy({ role: 'rtc-edge', env: clusterEnv }),
+  ]);
   // Placement is made deterministic by registration order and least-streams: nginx (HLS) takes
   // the first stream, node-media-server (FLV) the second; the SRT and WebRTC origins are the only
   // ones with those endpoints.

@@ -1,4 +1,4 @@
-import type { Logger, Registry } from '@srs-proxy/runtime';
+import type { Logger, Registry as MetricsRegistry } from '@srs-proxy/runtime';
 import type { RegistryClient } from './registry-client.ts';
 import type { EventHandler, Subscription } from './transport.ts';
 
@@ -8,14 +8,14 @@ import type { EventHandler, Subscription } from './transport.ts';
  */
 export interface EdgeDeps {
   logger: Logger;
-  /** The Prometheus registry (not the stream registry: that is `registry`). */
-  metrics: Registry;
+  /** Prometheus metrics (prom-client's Registry; the stream registry is `registry`). */
+  metrics: MetricsRegistry;
   registry: RegistryClient;
   /**
    * The registry's events (`stream.picked`, `stream.origin-failed`, `origin.expired`), which
    * invalidate an edge's local route cache. Absent (some tests): caches only expire by TTL.
    */
   events?: { subscribe(subject: string, handler: EventHandler): Subscription };
-  /** PROXY_ORIGIN_CONNECT_TIMEOUT and PROXY_ORIGIN_ATTEMPTS; absent: the schema defaults. */
-  routing?: { connectTimeoutMs: number; attempts: number };
+  /** PROXY_ORIGIN_CONNECT_TIMEOUT, PROXY_ORIGIN_ATTEMPTS, PROXY_ROUTE_STALE_MAX_AGE; absent: the schema defaults. */
+  routing?: { connectTimeoutMs: number; attempts: number; staleMaxMs: number };
 }

@@ -1,6 +1,7 @@
 import { BAD_ENDPOINT, BAD_STREAM_URL, NO_ORIGIN } from '@srs-proxy/balancer';
 import { REGISTRY_TIMEOUT, REGISTRY_UNAVAILABLE } from '@srs-proxy/bus';
 import { errorCode, errorMessage } from '@srs-proxy/runtime';
+import { CONTROL_PLANE_RETRY_MS, CONTROL_PLANE_UNAVAILABLE } from './control-plane.ts';
 import {
   ORIGIN_CONNECT_TIMEOUT, ORIGIN_FAILED, ORIGIN_NO_ENDPOINT, ORIGIN_REJECTED, ORIGIN_TIMEOUT, ORIGIN_UNREACHABLE,
 } from './errors.ts';
@@ -17,6 +18,7 @@ const KIND_BY_CODE: Readonly<Record<string, AnswerKind>> = {
   [NO_ORIGIN]: 'no-origin',
   [REGISTRY_UNAVAILABLE]: 'unavailable',
   [REGISTRY_TIMEOUT]: 'unavailable',
+  [CONTROL_PLANE_UNAVAILABLE]: 'unavailable',
   // The registry's state store, carried over the bus as a remote error.
   SRSP_ERR_STORE_UNAVAILABLE: 'unavailable',
   [BAD_STREAM_URL]: 'bad-request',
@@ -41,11 +43,16 @@ export function answerKind(err: unknown, codes: CodeAnswers = {}): AnswerKind | 
 export interface HttpAnswer {
   status: number;
   text: string;
+  /** Seconds for a `Retry-After` header: set on answers that a retry soon may change. */
+  retryAfter?: number;
 }
+
+/** What a 503 for an unreachable control plane tells clients: the guard's retry window. */
+const UNAVAILABLE_RETRY_AFTER_S = Math.max(1, Math.ceil(CONTROL_PLANE_RETRY_MS / 1000));
 
 const HTTP_ANSWERS: Readonly<Record<AnswerKind, HttpAnswer>> = {
   'no-origin': { status: 503, text: 'no origin server available for this stream' },
-  unavailable: { status: 503, text: 'stream routing temporarily unavailable' },
+  unavailable: { status: 503, text: 'stream routing temporarily unavailable', retryAfter: UNAVAILABLE_RETRY_AFTER_S },
   'bad-request': { status: 400, text: 'invalid stream URL' },
   unreachable: { status: 502, text: 'origin server unreachable' },
   timeout: { status: 504, text: 'origin server timed out' },

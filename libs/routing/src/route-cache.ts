@@ -11,9 +11,19 @@ export interface RouteEvents {
 export interface RouteCacheOptions {
   /** How long a pick is reused without asking the registry. */
   ttlMs: number;
+  /**
+   * How long a pick is kept to answer from when the control plane does not (stale-if-error,
+   * PROXY_ROUTE_STALE_MAX_AGE); at least `ttlMs`. Absent: `ttlMs` (no stale answers).
+   */
+  staleMs?: number;
   /** Bound on cached streams whatever URLs clients invent. */
   maxEntries: number;
   now?: () => number;
+}
+
+interface CachedRoute {
+  origin: OriginRecord;
+  at: number;
 }
 
 /** Longest stream URL an event may name before it is ignored (the registry's own bound). */
@@ -27,11 +37,13 @@ const MAX_EVENT_STREAM_URL = 4096;
  * given) entries still expire by TTL, and a connect failure drops its entry on this edge.
  */
 export class RouteCache {
-  readonly #entries: BoundedMap<string, OriginRecord>;
+  readonly #entries: BoundedMap<string, CachedRoute>;
   readonly #now: () => number;
+  readonly #freshMs: number;
 
   constructor(opts: RouteCacheOptions) {
-    this.#entries = new BoundedMap(opts.ttlMs, opts.maxEntries);
+    this.#freshMs = opts.ttlMs;
+    this.#entries = new BoundedMap(Math.max(opts.ttlMs, opts.staleMs ?? 0), opts.maxEntries);
     this.#now = opts.now ?? Date.now;
   }
 
@@ -39,12 +51,21 @@ export class RouteCache {
     return this.#entries.size;
   }
 
+  /** The stream's origin while the pick is fresh (reused without asking the registry). */
   get(streamUrl: string): OriginRecord | undefined {
-    return this.#entries.peek(streamUrl, this.#now());
+    const now = this.#now();
+    const e = this.#entries.peek(streamUrl, now);
+    return e !== undefined && now - e.at < this.#freshMs ? e.origin : undefined;
+  }
+
+  /** The stream's last known origin at any age the cache keeps: only for when the registry cannot answer. */
+  stale(streamUrl: string): OriginRecord | undefined {
+    return this.#entries.peek(streamUrl, this.#now())?.origin;
   }
 
   set(streamUrl: string, origin: OriginRecord): void {
-    this.#entries.set(streamUrl, origin, this.#now());
+    const now = this.#now();
+    this.#entries.set(streamUrl, { origin, at: now }, now);
   }
 
   /** Drops the stream's entry; with `originId`, only when it names that origin. */
@@ -53,13 +74,13 @@ export class RouteCache {
       this.#entries.delete(streamUrl);
       return;
     }
-    if (this.#entries.peek(streamUrl, this.#now())?.id === originId) this.#entries.delete(streamUrl);
+    if (this.#entries.peek(streamUrl, this.#now())?.origin.id === originId) this.#entries.delete(streamUrl);
   }
 
   /** Drops every stream placed on `originId` (an O(entries) scan; origins expire rarely). */
   forgetOrigin(originId: string): void {
     const stale: string[] = [];
-    for (const [stream, origin] of this.#entries.entries(this.#now())) if (origin.id === originId) stale.push(stream);
+    for (const [stream, e] of this.#entries.entries(this.#now())) if (e.origin.id === originId) stale.push(stream);
     for (const s of stale) this.#entries.delete(s);
   }
 
@@ -75,7 +96,7 @@ export class RouteCache {
         const stream = streamOf(e);
         if (stream === undefined || typeof e?.origin_id !== 'string') return;
         // Placed on the origin we already use: nothing changes. Anywhere else: ask again.
-        if (this.get(stream)?.id !== e.origin_id) this.forget(stream);
+        if (this.stale(stream)?.id !== e.origin_id) this.forget(stream);
       }),
       events.subscribe(subjects.streamOriginFailed, (data) => {
         const e = data as Partial<StreamOriginFailedEvent> | null;

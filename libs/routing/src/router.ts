@@ -5,6 +5,7 @@ import { OriginNoEndpointError, OriginUnreachableError, ORIGIN_CONNECT_TIMEOUT, 
 import { isOriginDown } from './failure.ts';
 import { reportOriginFailure, REPORT_TIMEOUT_MS } from './report.ts';
 import type { RouteCache } from './route-cache.ts';
+import { ControlPlaneGuard } from './control-plane.ts';
 import type { RoutingSettings } from './settings.ts';
 
 /** One origin to try: its record, the endpoint of the router's protocol, and which try this is (1-based). */
@@ -20,8 +21,10 @@ export interface OriginRouterOptions {
   protocol: EndpointKind;
   settings: RoutingSettings;
   logger: Logger;
-  /** Local stream → origin answers (http-edge); absent: every route asks the registry. */
+  /** Local stream → origin answers; absent: every route asks the registry (and nothing is known in an outage). */
   cache?: RouteCache;
+  /** The edge's gate to the registry (stale-if-error, fail fast, coalescing); absent: a private one. */
+  controlPlane?: ControlPlaneGuard;
   /** Bound on awaiting a failure report (tests shrink it). */
   reportTimeoutMs?: number;
 }
@@ -48,9 +51,11 @@ export class OriginRouter {
   readonly protocol: EndpointKind;
   readonly settings: RoutingSettings;
   readonly cache: RouteCache | undefined;
+  readonly controlPlane: ControlPlaneGuard;
   private readonly registry: RegistryClient;
   private readonly log: Logger;
   private readonly reportTimeoutMs: number;
+  private readonly endpoints = new WeakMap<OriginRecord, Endpoint | OriginNoEndpointError>();
 
   constructor(opts: OriginRouterOptions) {
     this.registry = opts.registry;
@@ -58,13 +63,16 @@ export class OriginRouter {
     this.settings = opts.settings;
     this.log = opts.logger;
     this.cache = opts.cache;
+    this.controlPlane = opts.controlPlane ?? new ControlPlaneGuard({ edge: opts.protocol, logger: opts.logger });
     this.reportTimeoutMs = opts.reportTimeoutMs ?? REPORT_TIMEOUT_MS;
     if (!(this.settings.attempts >= 1)) throw new RangeError(`attempts must be at least 1, got ${this.settings.attempts}`);
   }
 
   /**
-   * The stream's origin: from the cache when it holds one and nothing is avoided (no promise, so a
-   * hot path pays no microtask), else from the registry (then cached).
+   * The stream's origin: from the cache while its pick is fresh and nothing is avoided (no
+   * promise, so a hot path pays no microtask), else from the registry (then cached). When the
+   * control plane does not answer, the last known origin of the stream (unless avoided) answers
+   * instead; a stream the edge never routed fails with ControlPlaneUnavailableError.
    */
   pick(streamUrl: string, avoid: readonly string[] = []): OriginRecord | Promise<OriginRecord> {
     const cache = this.cache;
@@ -73,21 +81,31 @@ export class OriginRouter {
       if (hit !== undefined) return hit;
     }
     const opts = avoid.length > 0 ? { protocol: this.protocol, avoid: [...avoid] } : { protocol: this.protocol };
-    return this.registry.pick(streamUrl, opts).then(({ origin }) => {
+    const known = () => {
+      const o = cache?.stale(streamUrl);
+      return o !== undefined && !avoid.includes(o.id) ? o : undefined;
+    };
+    return this.controlPlane.ask('pick', `${streamUrl}\n${avoid.join(',')}`, () => this.registry.pick(streamUrl, opts).then(({ origin }) => {
       cache?.set(streamUrl, origin);
       return origin;
-    });
+    }), known);
   }
 
-  /** The origin's endpoint of this router's protocol; a record without one is OriginNoEndpointError. */
+  /**
+   * The origin's endpoint of this router's protocol; a record without one is OriginNoEndpointError.
+   * Parsed once per record: records are replaced, never mutated, when a pick refreshes them.
+   */
   endpointOf(origin: OriginRecord): Endpoint {
-    let ep: Endpoint | undefined;
-    try {
-      ep = resolveEndpoint(origin, this.protocol);
-    } catch (err) {
-      throw new OriginNoEndpointError(`origin ${origin.id} has an invalid ${this.protocol} endpoint: ${errorMessage(err)}`, err);
+    let ep = this.endpoints.get(origin);
+    if (ep === undefined) {
+      try {
+        ep = resolveEndpoint(origin, this.protocol) ?? new OriginNoEndpointError(`origin ${origin.id} has no ${this.protocol} endpoint`);
+      } catch (err) {
+        ep = new OriginNoEndpointError(`origin ${origin.id} has an invalid ${this.protocol} endpoint: ${errorMessage(err)}`, err);
+      }
+      this.endpoints.set(origin, ep);
     }
-    if (ep === undefined) throw new OriginNoEndpointError(`origin ${origin.id} has no ${this.protocol} endpoint`);
+    if (ep instanceof Error) throw ep;
     return ep;
   }
 

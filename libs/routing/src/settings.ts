@@ -9,12 +9,15 @@ export interface RoutingSettings {
   connectTimeoutMs: number;
   /** Origins tried for one session, the first included; each failed one is reported and avoided. */
   attempts: number;
+  /** Oldest cached answer an edge serves while the control plane does not answer (PROXY_ROUTE_STALE_MAX_AGE). */
+  staleMaxMs: number;
 }
 
 /** The schema's defaults, for edges started without an entry (tests). */
 export const DEFAULT_ROUTING_SETTINGS: RoutingSettings = {
   connectTimeoutMs: commonSchema.originConnectTimeout.parse(commonSchema.originConnectTimeout.default, commonSchema.originConnectTimeout.env),
   attempts: commonSchema.originAttempts.parse(commonSchema.originAttempts.default, commonSchema.originAttempts.env),
+  staleMaxMs: commonSchema.routeStaleMaxAge.parse(commonSchema.routeStaleMaxAge.default, commonSchema.routeStaleMaxAge.env),
 };
 
 export function routingSettings(given: Partial<RoutingSettings> | undefined): RoutingSettings {

@@ -69,7 +69,7 @@ test('another edge\'s failure report invalidates this edge\'s cached route throu
     const dead = await c.register('dead', await refusedPort());
     const cache = new RouteCache({ ttlMs: 60_000, maxEntries: 100 });
     cache.listen(c.bus);
-    const router = new OriginRouter({ registry: c.client, protocol: 'http', settings: { connectTimeoutMs: 1_000, attempts: 2 }, logger: c.logger, cache });
+    const router = new OriginRouter({ registry: c.client, protocol: 'http', settings: { connectTimeoutMs: 1_000, attempts: 2, staleMaxMs: 60_000 }, logger: c.logger, cache });
     const s = '__defaultVhost__/live/cached';
     assert.equal((await router.pick(s)).id, dead);
     assert.equal((router.pick(s) as OriginRecord).id, dead, 'served from the cache, synchronously');

@@ -14,7 +14,7 @@ test('a refused origin is reported, avoided and the next distinct origin serves 
     // The stream is placed on the dead origin before the live one exists (sticky mapping).
     assert.equal((await c.client.pick(STREAM, { protocol: 'rtmp' })).origin.id, dead);
     const alive = await c.register('alive', live.port);
-    const router = new OriginRouter({ registry: c.client, protocol: 'rtmp', settings: { connectTimeoutMs: 1_000, attempts: 2 }, logger: c.logger });
+    const router = new OriginRouter({ registry: c.client, protocol: 'rtmp', settings: { connectTimeoutMs: 1_000, attempts: 2, staleMaxMs: 60_000 }, logger: c.logger });
     const tried: RouteTarget[] = [];
     const failovers: string[] = [];
     const { target, value } = await router.route(STREAM, async (t) => {
@@ -40,7 +40,7 @@ test('with no other origin the caller gets the origin failure, typed, not "no or
   const c = await startCluster();
   try {
     await c.register('only', await refusedPort());
-    const router = new OriginRouter({ registry: c.client, protocol: 'rtmp', settings: { connectTimeoutMs: 1_000, attempts: 3 }, logger: c.logger });
+    const router = new OriginRouter({ registry: c.client, protocol: 'rtmp', settings: { connectTimeoutMs: 1_000, attempts: 3, staleMaxMs: 60_000 }, logger: c.logger });
     let tries = 0;
     await assert.rejects(router.route(`${STREAM}-2`, async (t) => {
       tries++;
@@ -59,7 +59,7 @@ test('attempts come from the settings: one attempt means no failover', async () 
     const dead = await c.register('dead', await refusedPort());
     await c.client.pick(`${STREAM}-3`, { protocol: 'rtmp' });
     await c.register('alive', live.port);
-    const router = new OriginRouter({ registry: c.client, protocol: 'rtmp', settings: { connectTimeoutMs: 1_000, attempts: 1 }, logger: c.logger });
+    const router = new OriginRouter({ registry: c.client, protocol: 'rtmp', settings: { connectTimeoutMs: 1_000, attempts: 1, staleMaxMs: 60_000 }, logger: c.logger });
     const tried: string[] = [];
     await assert.rejects(router.route(`${STREAM}-3`, async (t) => {
       tried.push(t.origin.id);
@@ -79,7 +79,7 @@ test('an origin that answered and refused is neither reported nor retried', asyn
   try {
     await c.register('a', a.port);
     await c.register('b', b.port);
-    const router = new OriginRouter({ registry: c.client, protocol: 'rtmp', settings: { connectTimeoutMs: 1_000, attempts: 2 }, logger: c.logger });
+    const router = new OriginRouter({ registry: c.client, protocol: 'rtmp', settings: { connectTimeoutMs: 1_000, attempts: 2, staleMaxMs: 60_000 }, logger: c.logger });
     let tries = 0;
     await assert.rejects(router.route(`${STREAM}-4`, async () => {
       tries++;
@@ -99,7 +99,7 @@ test('a cancelled session is not reported or retried', async () => {
   try {
     await c.register('dead', await refusedPort());
     await c.register('dead2', await refusedPort());
-    const router = new OriginRouter({ registry: c.client, protocol: 'rtmp', settings: { connectTimeoutMs: 1_000, attempts: 2 }, logger: c.logger });
+    const router = new OriginRouter({ registry: c.client, protocol: 'rtmp', settings: { connectTimeoutMs: 1_000, attempts: 2, staleMaxMs: 60_000 }, logger: c.logger });
     let tries = 0;
     await assert.rejects(router.route(`${STREAM}-5`, async (t) => {
       tries++;

@@ -15,6 +15,10 @@ export interface TestCluster {
   logger: Logger;
   /** Registers an origin `name` whose RTMP endpoint is `port`; returns its id. */
   register(name: string, port: number): Promise<string>;
+  /** A registry outage: its responders leave the bus (requests fail as when no registry runs). */
+  stopRegistry(): Promise<void>;
+  /** The registry is back (same balancer, state kept). */
+  startRegistry(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,16 +27,26 @@ export async function startCluster(): Promise<TestCluster> {
   await balancer.init();
   const bus = new InprocTransport();
   const config = { ...readConfig(registrySchema, { PROXY_SYSTEM_API: '127.0.0.1:0' }), originTtlMs: 300_000 };
-  const registry = new RegistryService({ logger: createLogger({ service: 'registry', level: 'silent' }), metrics: createMetricsRegistry(), balancer, bus }, config);
+  const newRegistry = () => new RegistryService({ logger: createLogger({ service: 'registry', level: 'silent' }), metrics: createMetricsRegistry(), balancer, bus }, config);
+  let registry = newRegistry();
   await registry.start();
+  let systemApiPort = registry.systemApiPort;
   const logs = new LogCapture();
   return {
     bus, balancer, logs,
+    async stopRegistry() {
+      await registry.close();
+    },
+    async startRegistry() {
+      registry = newRegistry();
+      await registry.start();
+      systemApiPort = registry.systemApiPort;
+    },
     client: new BusRegistryClient(bus, 2_000),
     logger: createLogger({ service: 'edge', level: 'debug', destination: logs }),
     async register(name, port) {
       const body = { ip: '127.0.0.1', server: name, service: 'svc', pid: '1', rtmp: [String(port)], http: [String(port)] };
-      const r = await fetch(`http://127.0.0.1:${registry.systemApiPort}/api/v1/srs/register`, { method: 'POST', body: JSON.stringify(body) });
+      const r = await fetch(`http://127.0.0.1:${systemApiPort}/api/v1/srs/register`, { method: 'POST', body: JSON.stringify(body) });
       await r.text();
       if (r.status !== 200) throw new Error(`register ${name}: ${r.status}`);
       return `${name}-svc-1`;

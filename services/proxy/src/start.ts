@@ -1,9 +1,9 @@
 import {
-  createMetricsRegistry, readConfig, describeConfig, startTelemetry, OpsServer, Starter, ConfigError,
+  createMetricsRegistry, readConfig, describeConfig, startTelemetry, OpsServer, Starter, ConfigError, isDrainable,
   type Closable, type ConfigOf, type Logger, type commonSchema,
 } from '@srs-proxy/runtime';
 import { createBalancer, DEFAULT_BALANCER_OPTIONS } from '@srs-proxy/balancer';
-import { InprocTransport, NatsTransport, BusRegistryClient, type BusTransport, type EdgeDeps } from '@srs-proxy/bus';
+import { InprocTransport, NatsTransport, BusRegistryClient, EdgeAnnouncer, type BusTransport, type EdgeDeps } from '@srs-proxy/bus';
 import { RegistryService, registrySchema } from '@srs-proxy/registry';
 import { RtmpEdge, rtmpEdgeSchema } from '@srs-proxy/rtmp-edge';
 import { HttpEdge, httpEdgeSchema } from '@srs-proxy/http-edge';
@@ -97,11 +97,17 @@ export async function startProxy(role: Role, common: Common, logger: Logger): Pr
       metrics,
       registry: client,
       events: bus,
-      routing: { connectTimeoutMs: common.originConnectTimeout, attempts: common.originAttempts },
+      routing: { connectTimeoutMs: common.originConnectTimeout, attempts: common.originAttempts, staleMaxMs: common.routeStaleMaxAge },
     });
     await starter.add(edgeRole, async () => {
       await edge.start();
       return edge;
+    });
+    // Added after its edge, so closed before it: the `gone` announcement leaves while the bus is up.
+    await starter.add(`${edgeRole} announcer`, () => {
+      const announcer = new EdgeAnnouncer({ bus, logger }, { role: edgeRole, listen: listenersOf(edgeRole, edge), sessions: () => (isDrainable(edge) ? edge.activeSessions : 0) });
+      announcer.start();
+      return announcer;
     });
   }
 
@@ -113,6 +119,24 @@ export async function startProxy(role: Role, common: Common, logger: Logger): Pr
   // The ops listener starts last (ready only once everything is up) but closes last too, so
   // probes and /metrics keep answering while sessions drain.
   return [ops, ...starter.started.filter((c) => c !== ops)];
+}
+
+/** The bound listeners an edge announces (`:<port>`; a configured port 0 shows the real one). */
+function listenersOf(role: EdgeRole, edge: object): Record<string, string> {
+  const bound = (field: string): string => {
+    const port = (edge as Record<string, unknown>)[field];
+    return typeof port === 'number' ? `:${port}` : 'unknown';
+  };
+  switch (role) {
+    case 'rtmp-edge':
+      return { rtmp: bound('port') };
+    case 'http-edge':
+      return { http: bound('port') };
+    case 'rtc-edge':
+      return { api: bound('apiPort'), webrtc: `udp ${bound('port')}` };
+    case 'srt-edge':
+      return { srt: `udp ${bound('port')}` };
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ConfigOf } from '@srs-proxy/runtime';
 import { listenTcp, errorMessage, type Drainable } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
-import { OriginRouter, routingSettings } from '@srs-proxy/routing';
+import { createEdgeRouter, routingSettings, type OriginRouter } from '@srs-proxy/routing';
 import type { rtmpEdgeSchema } from './config.ts';
 import { RtmpMetrics } from './metrics.ts';
 import { ORIGIN_SETUP_TIMEOUT_MS, RtmpSession, type SessionTimeouts } from './session.ts';
@@ -21,6 +21,7 @@ export class RtmpEdge implements Drainable {
   private readonly metrics: RtmpMetrics;
   private readonly timeouts: SessionTimeouts;
   private readonly router: OriginRouter;
+  private readonly closeRouting: () => void;
   /** Bound TCP port (useful with port 0 in tests). */
   port = 0;
 
@@ -30,7 +31,9 @@ export class RtmpEdge implements Drainable {
   ) {
     this.metrics = new RtmpMetrics(deps.metrics);
     const settings = routingSettings(deps.routing);
-    this.router = new OriginRouter({ registry: deps.registry, protocol: 'rtmp', settings, logger: deps.logger });
+    const routing = createEdgeRouter(deps, { edge: 'rtmp-edge', protocol: 'rtmp' });
+    this.router = routing.router;
+    this.closeRouting = routing.close;
     this.timeouts = {
       handshakeMs: config.handshakeTimeout,
       originConnectMs: config.originConnectTimeout ?? settings.connectTimeoutMs,
@@ -75,6 +78,7 @@ export class RtmpEdge implements Drainable {
     if (this.closed) return;
     this.closed = true;
     const server = this.server;
+    this.closeRouting();
     for (const s of [...this.sessions]) s.close(reason, true);
     if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   }

@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { EdgeDeps } from '@srs-proxy/bus';
-import { OriginRouter, routingSettings } from '@srs-proxy/routing';
+import { createEdgeRouter, routingSettings, type OriginRouter } from '@srs-proxy/routing';
 import { bindUdp, ConfigError, errorMessage, RateLimitedLog, sessionLogger, type ConfigOf, type Drainable } from '@srs-proxy/runtime';
 import type { srtEdgeSchema } from './config.ts';
 import { SrtHandshakeError, StreamIdError } from './errors.ts';
@@ -73,6 +73,7 @@ export class SrtEdge implements SrtSessionHost, Drainable {
   readonly router: OriginRouter;
   private closed = false;
   private accepting = true;
+  private readonly closeRouting: () => void;
   private listener: Socket | undefined;
   private readonly sessions = new Set<SrtSession>();
   private readonly byCaller = new Map<string, SrtSession>();
@@ -96,7 +97,9 @@ export class SrtEdge implements SrtSessionHost, Drainable {
     this.now = opts.now ?? Date.now;
     this.housekeepingMs = opts.housekeepingMs ?? Math.min(HOUSEKEEPING_MS, Math.max(10, Math.floor(config.idleTimeout / 4)));
     const settings = routingSettings(deps.routing);
-    this.router = new OriginRouter({ registry: deps.registry, protocol: 'srt', settings, logger: deps.logger });
+    const routing = createEdgeRouter(deps, { edge: 'srt-edge', protocol: 'srt', now: this.now });
+    this.router = routing.router;
+    this.closeRouting = routing.close;
     this.options = {
       handshakeTimeoutMs: config.handshakeTimeout,
       handshakeRetryMs: opts.handshakeRetryMs ?? HANDSHAKE_RETRY_MS,
@@ -166,6 +169,7 @@ export class SrtEdge implements SrtSessionHost, Drainable {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.closeRouting();
     for (const s of [...this.sessions]) s.close(reason);
     this.lingering.clear();
     const listener = this.listener;
