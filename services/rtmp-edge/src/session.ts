@@ -3,7 +3,7 @@ import { streamUrlFromRtmp, formatHostPort, type OriginRecord } from '@srs-proxy
 import {
   dialTcp, rtmpAnswer, OriginConnectTimeoutError, OriginTimeoutError, ORIGIN_UNREACHABLE, type OriginRouter, type CodeAnswers,
 } from '@srs-proxy/routing';
-import { errorCode, errorMessage, newCid, withSpan, type Logger } from '@srs-proxy/runtime';
+import { errorCode, errorMessage, markSession, newCid, withSpan, type Logger, type SessionMark } from '@srs-proxy/runtime';
 import { MessageConnection } from './connection.ts';
 import { BadRequestError, SetupTimeoutError, BAD_REQUEST, IDLE_TIMEOUT, SETUP_TIMEOUT } from './errors.ts';
 import type { RtmpMetrics, SessionRole } from './metrics.ts';
@@ -81,6 +81,8 @@ export class RtmpSession {
   private setupTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private abortError: Error | undefined;
+  /** The session as the edge's announcements count it (publisher or player of its stream). */
+  private mark: SessionMark | undefined;
   private bytesIn = 0;
   private bytesOut = 0;
   private flushedIn = 0;
@@ -124,6 +126,7 @@ export class RtmpSession {
         const { origin, originStreamId } = await this.connectOrigin(setup, streamUrl);
         span.setAttribute('srsp.origin', origin.id);
         this.startRelay(setup, originStreamId);
+        if (!this.closed) this.mark = markSession('rtmp-edge', 'rtmp', streamUrl, setup.role);
       });
     } catch (err) {
       this.fail(this.abortError ?? err);
@@ -379,6 +382,7 @@ export class RtmpSession {
   close(reason: string, linger = false): void {
     if (this.closed) return;
     this.closed = true;
+    this.mark?.close();
     clearTimeout(this.setupTimer);
     clearInterval(this.idleTimer);
     this.flushBytes();

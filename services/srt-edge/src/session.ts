@@ -1,6 +1,6 @@
 import type { OriginRecord } from '@srs-proxy/balancer';
 import { srtRejectReason, SrtReject, type OriginRouter } from '@srs-proxy/routing';
-import { errorCode, errorMessage, withSpan, type Logger } from '@srs-proxy/runtime';
+import { errorCode, errorMessage, markSession, withSpan, type Logger, type SessionMark } from '@srs-proxy/runtime';
 import { SocketIdCollisionError, SOCKET_ID_COLLISION } from './errors.ts';
 import type { RelayCounters, SessionResult, SrtMetrics } from './metrics.ts';
 import { SrtOriginLink } from './origin-link.ts';
@@ -60,6 +60,8 @@ export class SrtSession {
   /** The answer sent to the caller, re-sent verbatim for retransmitted conclusions. */
   private response: Buffer | undefined;
   private readonly startedAt = performance.now();
+  /** The session as the edge's announcements count it (publisher or player of its stream). */
+  private mark: SessionMark | undefined;
 
   constructor(
     private readonly host: SrtSessionHost,
@@ -99,6 +101,7 @@ export class SrtSession {
     try {
       result = await withSpan('srt.session.setup', { 'srt.mode': this.mode, 'srt.stream_url': this.streamUrl, 'srt.caller': `${this.callerAddress}:${this.callerPort}` }, async (span) => {
         const r = await this.setup();
+        if (r === 'established' && !this.closed) this.mark = markSession('srt-edge', 'srt', this.streamUrl, this.mode === 'publish' ? 'publish' : 'play');
         span.setAttribute('srt.result', r);
         if (this.origin) span.setAttribute('srt.origin', this.origin.id);
         return r;
@@ -248,6 +251,7 @@ export class SrtSession {
     const wasEstablished = this.state === 'established';
     this.state = 'closed';
     this.closeReason = reason;
+    this.mark?.close();
     if (wasEstablished && notifyPeers) {
       const ts = this.host.timestamp();
       this.link?.send(buildShutdown(this.originSocketId, ts));
