@@ -219,24 +219,10 @@ for _, s in ipairs(sets) do
     end
   end
 end
-local out, stale, seen = {'choose'}, {}, {}
-local function consider(set, id, score)
-  if avoid[id] or seen[id] then return end
-  if set ~= KEYS[3] and redis.call('ZSCORE', KEYS[3], id) ~= score then
-    stale[#stale + 1] = {set, id}
-    return
-  end
-  seen[id] = true
-  local pen = 0
-  local p = redis.call('ZSCORE', KEYS[4], id)
-  if p and tonumber(p) > now then pen = 1 end
-  local f = redis.call('ZSCORE', KEYS[2], id)
-  if f and tonumber(f) > now then pen = 1 end
-  out[#out + 1] = id
-  out[#out + 1] = pen
-  out[#out + 1] = redis.call('ZCOUNT', prefix .. 'placed:' .. id, '(' .. now, '+inf')
-  out[#out + 1] = redis.call('GET', prefix .. 'load:' .. id) or ''
-end
+-- Gather the window's entries, then judge them in batches: one ZMSCORE for currency, one read
+-- each of the live penalties and of this stream's failures, one MGET of loads, and one ZCOUNT
+-- per candidate (its live streams): O(n) commands, most of them O(log N).
+local ids, from, scores = {}, {}, {}
 if total > 0 then
   local take = math.min(total, tonumber(ARGV[7]))
   local pos = tonumber(ARGV[8]) % total
@@ -248,12 +234,42 @@ if total > 0 then
     end
     local n = math.min(take, live[j] - k)
     local e = redis.call('ZRANGE', used[j], dead[j] + k, dead[j] + k + n - 1, 'WITHSCORES')
-    for x = 1, #e, 2 do consider(used[j], e[x], e[x + 1]) end
+    for x = 1, #e, 2 do
+      if not avoid[e[x]] then
+        ids[#ids + 1] = e[x]
+        from[#ids] = used[j]
+        scores[#ids] = e[x + 1]
+      end
+    end
     take = take - n
     pos = (pos + n) % total
   end
 end
-for _, s in ipairs(stale) do redis.call('ZREM', s[1], s[2]) end
+if #ids == 0 then return {'none'} end
+local current = {}
+if proto ~= 0 then current = redis.call('ZMSCORE', KEYS[3], unpack(ids)) end
+local penalised = {}
+for _, key in ipairs({KEYS[4], KEYS[2]}) do
+  for _, id in ipairs(redis.call('ZRANGE', key, '(' .. now, '+inf', 'BYSCORE')) do penalised[id] = true end
+end
+local out, seen, loadKeys = {'choose'}, {}, {}
+for i, id in ipairs(ids) do
+  if proto ~= 0 and current[i] ~= scores[i] then
+    -- Left in another mask's index when the origin's endpoint set changed: drop it.
+    redis.call('ZREM', from[i], id)
+  elseif not seen[id] then
+    seen[id] = true
+    out[#out + 1] = id
+    out[#out + 1] = penalised[id] and 1 or 0
+    out[#out + 1] = redis.call('ZCOUNT', prefix .. 'placed:' .. id, '(' .. now, '+inf')
+    out[#out + 1] = ''
+    loadKeys[#loadKeys + 1] = prefix .. 'load:' .. id
+  end
+end
+if #loadKeys > 0 then
+  local loads = redis.call('MGET', unpack(loadKeys))
+  for i = 1, #loadKeys do out[1 + 4 * i] = loads[i] or '' end
+end
 if #out == 1 then return {'none'} end
 return out
 `;
