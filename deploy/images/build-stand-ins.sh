@@ -7,6 +7,7 @@
 #   srs-proxy-local/redis:bookworm             Debian redis-server (REDIS_IMAGE)
 #   srs-proxy-local/otlp-receiver:latest       OTLP/HTTP receiver in place of Jaeger (JAEGER_IMAGE)
 #   srs-proxy-local/srs-standin:latest         nginx-rtmp + heartbeat in place of SRS (SRS_IMAGE)
+#   srs-proxy-local/prometheus:bookworm        Debian prometheus (PROMETHEUS_IMAGE; no Grafana stand-in)
 # An image that exists with the same recipe hash (label srs-proxy.recipe) is not rebuilt;
 # FORCE=1 rebuilds all but the Debian base (remove that image to redo debootstrap).
 # Prints the compose variables to use, one NAME=value a line, on stdout; progress goes to stderr.
@@ -83,6 +84,7 @@ fi
 
 build srs-proxy-local/nats:bookworm nats "$HERE/nats" --build-arg "BASE_IMAGE=$BASE"
 build srs-proxy-local/redis:bookworm redis "$HERE/redis" --build-arg "BASE_IMAGE=$BASE"
+build srs-proxy-local/prometheus:bookworm prometheus "$HERE/prometheus" --build-arg "BASE_IMAGE=$BASE"
 build srs-proxy-local/otlp-receiver:latest otlp-receiver "$HERE/otlp-receiver" --build-arg "NODE_IMAGE=$NODE"
 
 origin_ctx="$CACHE_DIR/origin"
@@ -103,4 +105,5 @@ NATS_IMAGE=srs-proxy-local/nats:bookworm
 REDIS_IMAGE=srs-proxy-local/redis:bookworm
 JAEGER_IMAGE=srs-proxy-local/otlp-receiver:latest
 SRS_IMAGE=srs-proxy-local/srs-standin:latest
+PROMETHEUS_IMAGE=srs-proxy-local/prometheus:bookworm
 VARS

@@ -8,7 +8,8 @@
 # publishes with ffmpeg from the host to the published RTMP port, plays RTMP, HTTP-FLV and HLS back
 # through the containers, checks that the registry lists both origins, that every srs-proxy
 # service's /metrics answers, that traces reached the OTLP endpoint, that an edge scaled to 3
-# replicas on a host port range serves from each replica, and that `stop` ends every proxy
+# replicas on a host port range serves from each replica, that Prometheus (observability profile)
+# scrapes every replica, and that `stop` ends every proxy
 # container with exit code 0; then `down -v`. Exit 0 only when all of that held.
 #
 # When an image registry is unreachable (no `docker pull`), third-party images are replaced by
@@ -145,11 +146,12 @@ free_tcp() { # default → default, or a free port
   echo "$p"
 }
 compose down -v --remove-orphans >/dev/null 2>&1 || true
-export RTMP_EDGE_PORTS REGISTRY_PORT RTC_EDGE_API_PORT JAEGER_UI_PORT HTTP_EDGE_PORTS
+export RTMP_EDGE_PORTS REGISTRY_PORT RTC_EDGE_API_PORT JAEGER_UI_PORT HTTP_EDGE_PORTS PROMETHEUS_PORT
 RTMP_EDGE_PORTS="$(free_tcp 11935)"
 REGISTRY_PORT="$(free_tcp 12025)"
 RTC_EDGE_API_PORT="$(free_tcp 11985)"
 JAEGER_UI_PORT="$(free_tcp 16686)"
+PROMETHEUS_PORT="$(free_tcp 9090)"
 HTTP_EDGE_PORTS=18080
 while tcp_busy "$HTTP_EDGE_PORTS" || tcp_busy $((HTTP_EDGE_PORTS + 1)) || tcp_busy $((HTTP_EDGE_PORTS + 2)); do
   HTTP_EDGE_PORTS=$((20000 + RANDOM % 20000))
@@ -186,6 +188,18 @@ wait_healthy() { # timeout-seconds
 }
 wait_healthy 240
 ok "all ${#services[@]} services healthy"
+
+# Prometheus of the observability profile (Grafana has no stand-in; with upstream images the
+# whole profile runs). Checked after the scaling step, so that it must find every replica.
+PROM=0
+if [ "${E2E_OBSERVABILITY:-1}" = 1 ] && { [ "$mode" = upstream ] || docker image inspect "${PROMETHEUS_IMAGE:-none}" >/dev/null 2>&1; }; then
+  step "observability profile: prometheus"
+  if [ "$mode" = upstream ]; then prof=(); else prof=(--no-deps prometheus); fi
+  compose --profile observability up -d --no-build "${prof[@]}" >"$WORK/obs.log" 2>&1 \
+    || { cat "$WORK/obs.log" >&2; fail "compose --profile observability up"; }
+  PROM=1
+  ok "prometheus started on host port $PROMETHEUS_PORT"
+fi
 
 # ---- registry lists the origins ----
 step "registry lists origins ($API/api/v1/proxy/origins)"
@@ -270,6 +284,24 @@ if [ "${E2E_SCALE:-1}" = 1 ]; then
   done
   [ "$(printf '%s\n' "${ports[@]}" | sort -u | wc -l)" = 3 ] || fail "replicas share host ports: ${ports[*]}"
   ok "3 replicas on host ports ${ports[*]}, no collision"
+fi
+
+# ---- Prometheus scrapes every replica of every srs-proxy service ----
+if [ "$PROM" = 1 ]; then
+  step "prometheus scrapes every srs-proxy replica"
+  services=(prometheus)
+  [ "$mode" = upstream ] && services=(prometheus grafana)
+  wait_healthy 120
+  want=0
+  for s in "${proxies[@]}"; do want=$((want + $(cids "$s" | wc -l))); done
+  targets_js='let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const t=JSON.parse(s).data.activeTargets.filter(x=>x.labels.job==="srs-proxy");console.log(t.filter(x=>x.health==="up").length+" "+t.map(x=>x.labels.service+"="+x.health).sort().join(","))}catch(e){console.log("0 "+e)}})'
+  for i in $(seq 1 45); do
+    res="$(curl -fsS --max-time 5 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets" 2>/dev/null | node -e "$targets_js")"
+    [ "${res%% *}" = "$want" ] && break
+    [ "$i" = 45 ] && fail "prometheus has ${res%% *} of $want srs-proxy targets up: ${res#* }"
+    sleep 2
+  done
+  ok "prometheus: $want/$want targets up (${res#* })"
 fi
 
 # ---- SIGTERM: every proxy container stops by itself with exit code 0 ----
