@@ -12,6 +12,8 @@ ls /usr/lib/nginx/modules/ngx_rtmp_module.so >/dev/null 2>&1 || pkgs+=(libnginx-
 command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || pkgs+=(nats-server)
 command -v ip >/dev/null 2>&1 || pkgs+=(iproute2)
+# Headless browser for the console test (driven by playwright-core from npm).
+command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 # C load generator for bench/http-*.ts: does not take the servers' CPU the way a Node one does.
 command -v wrk >/dev/null 2>&1 || pkgs+=(wrk)
 if [ ${#pkgs[@]} -gt 0 ]; then
