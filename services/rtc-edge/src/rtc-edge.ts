@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { ConfigOf, Drainable } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
-import { OriginRouter, routingSettings } from '@srs-proxy/routing';
+import { createEdgeRouter } from '@srs-proxy/routing';
 import type { rtcEdgeSchema } from './config.ts';
 import { RtcMetrics } from './metrics.ts';
 import { UdpRelay } from './udp-relay.ts';
@@ -23,6 +23,7 @@ export class RtcEdge implements Drainable {
   readonly relay: UdpRelay;
   private readonly signalling: RtcSignalling;
   private readonly metrics: RtcMetrics;
+  private readonly closeRouting: () => void;
 
   constructor(
     private readonly deps: EdgeDeps,
@@ -41,11 +42,13 @@ export class RtcEdge implements Drainable {
     this.metrics = new RtcMetrics(deps.metrics, this.relay.counters);
     this.relay.onSessionOpened = () => this.metrics.sessionsOpened.inc();
     this.relay.onSessionClosed = (_s, reason) => this.metrics.sessionsClosed.inc({ reason: closeReasonLabel(reason) });
+    const routing = createEdgeRouter(deps, { edge: 'rtc-edge', protocol: 'api' });
+    this.closeRouting = routing.close;
     this.signalling = new RtcSignalling(
       {
         logger: deps.logger,
         registry: deps.registry,
-        router: new OriginRouter({ registry: deps.registry, protocol: 'api', settings: routingSettings(deps.routing), logger: deps.logger }),
+        router: routing.router,
         metrics: this.metrics,
         relay: this.relay,
       },
@@ -83,6 +86,7 @@ export class RtcEdge implements Drainable {
   async close(reason = 'edge closed'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closeRouting();
     await this.signalling.close();
     await this.relay.close(reason);
     this.metrics.release();

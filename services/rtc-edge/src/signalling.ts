@@ -166,11 +166,12 @@ export class RtcSignalling {
 
   private errorReply(err: unknown, pathname: string, stream: string | undefined): Reply {
     // The client gets the kind of failure; origin ids, addresses and registry details stay in the log.
-    const { status, text } = whipAnswer(err, { stream, codes: RTC_CODES });
+    const { status, text, retryAfter } = whipAnswer(err, { stream, codes: RTC_CODES });
     const level = status >= 500 ? 'warn' : 'info';
     this.deps.logger[level]({ err, code: errorCode(err), path: pathname }, `WebRTC signalling failed: ${errorMessage(err)}`);
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...CORS };
     if (status === 413) headers.connection = 'close';
+    if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
     return new Reply(status, headers, `${text}\n`);
   }
 
