@@ -18,7 +18,9 @@
 #
 # Knobs: E2E_IMAGES=auto|standin|upstream (auto: stand-ins when node:24-bookworm-slim cannot be
 # pulled), E2E_KEEP=1 (leave the cluster up), E2E_SCALE=0 (skip the scaling check),
-# E2E_PROJECT (compose project name), CA_BUNDLE (build secret `ca`, default the system bundle).
+# E2E_PROJECT (compose project name), CA_BUNDLE (build secret `ca`, default the system bundle),
+# E2E_SOURCE=worktree|head (build the image from the working tree, default, or from `git archive
+# HEAD`, which ignores uncommitted edits).
 set -euo pipefail
 export PATH="/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin:$PATH"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -126,13 +128,20 @@ secret=()
 ca="${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 [ -s "$ca" ] && secret=(--secret "id=ca,src=$ca")
 version="$(sed -n 's/.*major: \([0-9]*\), minor: \([0-9]*\), revision: \([0-9]*\).*/\1.\2.\3/p' libs/runtime/src/version.ts | head -n1)"
+context=.
+if [ "${E2E_SOURCE:-worktree}" = head ]; then
+  context="$WORK/src"
+  mkdir -p "$context"
+  git archive HEAD | tar -x -C "$context"
+  echo "building from git HEAD $(git rev-parse --short HEAD)"
+fi
 tb=$(date +%s)
 DOCKER_BUILDKIT=1 "$BUILD_CLI" build -q "${secret[@]}" \
   --build-arg "NODE_IMAGE=${NODE_IMAGE:-node:24-bookworm-slim}" \
   --build-arg "VERSION=${version:-dev}" \
   --build-arg "REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
   --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-  -f deploy/Dockerfile -t srs-proxy:latest . >"$WORK/build.log" 2>&1 \
+  -f "$context/deploy/Dockerfile" -t srs-proxy:latest "$context" >"$WORK/build.log" 2>&1 \
   || { tail -n 40 "$WORK/build.log" >&2; fail "docker build"; }
 size="$(docker image inspect -f '{{.Size}}' srs-proxy:latest)"
 ok "srs-proxy:latest built in $(($(date +%s) - tb))s, $((size / 1000000)) MB ($(docker run --rm srs-proxy:latest --version))"
