@@ -131,7 +131,7 @@ export class OriginRouter {
         if (opts.cancelled?.() || !isOriginDown(err)) throw err;
         const failure = asDownError(err, origin, target?.endpoint);
         this.cache?.forget(streamUrl, origin.id);
-        log.warn({ origin: origin.id, attempt: n, err: errorMessage(err) }, `origin unreachable, reporting it: origin ${origin.id} failed: ${errorMessage(err)}`);
+        log.warn({ stream: streamUrl, origin: origin.id, attempt: n, err: errorMessage(err) }, `origin unreachable, reporting it: origin ${origin.id} failed: ${errorMessage(err)}`);
         await reportOriginFailure(this.registry, origin.id, streamUrl, errorMessage(err), log, this.reportTimeoutMs);
         lastFailure = failure;
         if (n >= this.settings.attempts || opts.cancelled?.()) throw failure;

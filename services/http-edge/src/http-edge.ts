@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenTcp, PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER, type ConfigOf, type Logger } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
+import { routingSettings } from '@srs-proxy/routing';
 import type { httpEdgeSchema } from './config.ts';
 import { DEFAULT_HTTP_EDGE_LIMITS, type HttpEdgeLimits } from './limits.ts';
 import { route, type Route, type StreamKind } from './route.ts';
 import { originRequestHeaders, CORS_HEADERS } from './headers.ts';
-import { OriginClient, readDocument } from './origin-client.ts';
+import { OriginHttpClient, readDocument } from './origin-client.ts';
 import { EdgeRouting, type Fetched, type InFlight, type OriginRequest } from './origin-routing.ts';
 import { StreamSessions, type StreamTarget } from './stream-sessions.ts';
 import { Responder, TEXT } from './responder.ts';
@@ -59,7 +60,7 @@ export class HttpEdge {
   private server: Server | undefined;
   private staticFiles: StaticFiles | undefined;
   private readonly limits: HttpEdgeLimits;
-  private readonly origins: OriginClient;
+  private readonly origins: OriginHttpClient;
   private readonly routing: EdgeRouting;
   private readonly sessions: StreamSessions;
   private readonly answer: Responder;
@@ -77,7 +78,8 @@ export class HttpEdge {
     private readonly config: HttpEdgeConfig,
     limits: Partial<HttpEdgeLimits> = {},
   ) {
-    this.limits = { ...DEFAULT_HTTP_EDGE_LIMITS, ...limits };
+    // The connect bound is every edge's PROXY_ORIGIN_CONNECT_TIMEOUT unless a test sets its own.
+    this.limits = { ...DEFAULT_HTTP_EDGE_LIMITS, originConnectTimeoutMs: routingSettings(deps.routing).connectTimeoutMs, ...limits };
     const now = deps.now ?? Date.now;
     this.log = deps.logger;
     const m = httpEdgeMetrics(deps.metrics);
@@ -86,17 +88,14 @@ export class HttpEdge {
     this.cacheCount = new BatchedCounter(m.cacheRequests, ['cache', 'result']);
     const l = this.limits;
     this.answer = new Responder(l, m, this.bytesOut, deps.logger);
-    this.origins = new OriginClient({
+    this.origins = new OriginHttpClient({
       connectTimeoutMs: l.originConnectTimeoutMs,
       headersTimeoutMs: l.originHeadersTimeoutMs,
       bodyIdleTimeoutMs: l.originBodyIdleTimeoutMs,
       keepAliveTimeoutMs: l.originKeepAliveMs,
     });
-    const { registry, logger } = deps;
-    this.routing = new EdgeRouting({
-      registry, client: this.origins, logger, ttlMs: l.routeCacheTtlMs, maxEntries: l.routeCacheMaxEntries, now, onFailover: () => m.failovers.inc(),
-    });
-    this.sessions = new StreamSessions({ registry, ttlMs: l.routeCacheTtlMs, maxEntries: l.routeCacheMaxEntries, now });
+    this.routing = new EdgeRouting({ deps, client: this.origins, ttlMs: l.routeCacheTtlMs, now, onFailover: () => m.failovers.inc() });
+    this.sessions = new StreamSessions({ registry: deps.registry, ttlMs: l.routeCacheTtlMs, maxEntries: l.routeCacheMaxEntries, now });
     if (config.segmentCacheBytes > 0 && config.segmentCacheTtl > 0) {
       this.segments = new SegmentCache(
         { maxBytes: config.segmentCacheBytes, ttlMs: config.segmentCacheTtl, now },

@@ -1,22 +1,14 @@
 import { Agent, type Dispatcher } from 'undici';
-import { formatHostPort, type Endpoint } from '@srs-proxy/balancer';
+import { isOriginDown, OriginFailedError, OriginTimeoutError } from '@srs-proxy/routing';
 import { errorCode, errorMessage } from '@srs-proxy/runtime';
-import { DocumentTooLargeError, OriginFailedError, OriginTimeoutError, OriginUnreachableError } from './errors.ts';
+import { DocumentTooLargeError } from './errors.ts';
 import { headerValue, type HeaderList } from './headers.ts';
 
-export interface OriginClientOptions {
+export interface OriginHttpClientOptions {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   bodyIdleTimeoutMs: number;
   keepAliveTimeoutMs: number;
-}
-
-/** Failures that mean "nothing is listening there": the registry should hear of them and we re-pick. */
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN']);
-
-export function isConnectFailure(err: unknown): boolean {
-  const code = errorCode(err);
-  return code !== undefined && CONNECT_FAILURES.has(code);
 }
 
 /** Receives an origin response body. */
@@ -27,9 +19,9 @@ export interface BodySink {
   onError(err: Error): void;
 }
 
-/** Before headers: connect failures keep their system code (the caller fails over); the rest is typed. */
+/** Before headers: connect failures keep their system code (the router fails over); the rest is typed. */
 function headError(err: Error): Error {
-  if (isConnectFailure(err)) return err;
+  if (isOriginDown(err)) return err;
   if (errorCode(err) === 'UND_ERR_HEADERS_TIMEOUT') return new OriginTimeoutError('origin sent no response headers in time', err);
   return new OriginFailedError(`origin request failed: ${err.message}`, err);
 }
@@ -157,10 +149,10 @@ export class OriginExchange implements Dispatcher.DispatchHandlers {
  * connect, header and body-idle waits. Pipelining stays at undici's default of 1: a request
  * queued behind a live stream on the same connection would wait forever.
  */
-export class OriginClient {
+export class OriginHttpClient {
   readonly #agent: Agent;
 
-  constructor(opts: OriginClientOptions) {
+  constructor(opts: OriginHttpClientOptions) {
     this.#agent = new Agent({
       connect: { timeout: opts.connectTimeoutMs },
       headersTimeout: opts.headersTimeoutMs,
@@ -180,11 +172,6 @@ export class OriginClient {
       ex.onError(err instanceof Error ? err : new Error(String(err)));
     }
     return ex;
-  }
-
-  /** The unreachable error reported to callers once failover is exhausted. */
-  static unreachable(ep: Endpoint, err: unknown): OriginUnreachableError {
-    return new OriginUnreachableError(`cannot connect to origin ${formatHostPort(ep.host, ep.port)}: ${errorCode(err) ?? (err as Error).message}`, err);
   }
 
   async close(): Promise<void> {

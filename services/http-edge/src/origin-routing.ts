@@ -1,15 +1,8 @@
-import { BoundedMap, resolveEndpoint, formatHostPort, NO_ORIGIN, type Endpoint, type OriginRecord } from '@srs-proxy/balancer';
-import type { RegistryClient } from '@srs-proxy/bus';
-import { errorCode, errorMessage, type Logger } from '@srs-proxy/runtime';
+import { formatHostPort, type Endpoint, type OriginRecord } from '@srs-proxy/balancer';
+import type { EdgeDeps } from '@srs-proxy/bus';
+import { createEdgeRouter, OriginFailedError, type OriginRouter } from '@srs-proxy/routing';
 import type { HeaderList } from './headers.ts';
-import { OriginClient, isConnectFailure, type OriginExchange } from './origin-client.ts';
-import { OriginFailedError, OriginUnreachableError } from './errors.ts';
-
-/**
- * Origins tried per request: the picked one and, after a refused connect, one other. A second
- * failover would mostly add a registry round trip and a connect timeout to a player's wait.
- */
-const MAX_ATTEMPTS = 2;
+import type { OriginHttpClient, OriginExchange } from './origin-client.ts';
 
 /** What requests to one origin record need, worked out once per record. */
 export interface OriginTarget {
@@ -41,114 +34,72 @@ export interface OriginRequest {
 }
 
 export interface EdgeRoutingOptions {
-  registry: RegistryClient;
-  client: OriginClient;
-  logger: Logger;
+  /** The edge's collaborators: registry, logger, metrics, bus events, routing settings. */
+  deps: EdgeDeps;
+  client: OriginHttpClient;
   /** How long a pick is reused without asking the registry (see HttpEdgeLimits.routeCacheTtlMs). */
   ttlMs: number;
-  /** Bound on cached picks whatever stream URLs clients invent. */
-  maxEntries: number;
   now: () => number;
   /** Called before each retry on another origin. */
   onFailover: () => void;
 }
 
 /**
- * Where the http-edge's requests go: stream URL → origin (picked by the registry, reused for a
- * short TTL) and the pick → fetch → classify → report → retry loop, in one place. This is the
- * seam a shared routing module replaces; nothing else in the edge asks the registry for an origin.
+ * Where the http-edge's requests go, on the shared router (libs/routing): stream URL → origin from
+ * the route cache (fresh for `ttlMs`, dropped at once by the registry's events and by a connect
+ * failure here), and the pick → fetch → classify → report → retry loop. Only the HTTP specifics
+ * stay here: the undici origin of an endpoint and the request in flight a client may cancel.
  */
 export class EdgeRouting {
-  /** stream URL → origin (short-lived; see pickOrigin). */
-  readonly #picks: BoundedMap<string, OriginRecord>;
-  /** Origin record → its parsed HTTP endpoint; records are replaced (not mutated) on every pick refresh. */
-  readonly #targets = new WeakMap<OriginRecord, OriginTarget | null>();
-  readonly #now: () => number;
+  readonly #router: OriginRouter;
+  readonly #closeRouter: () => void;
+  /** Origin record → where requests to it go; records are replaced (not mutated) on every pick refresh. */
+  readonly #targets = new WeakMap<OriginRecord, OriginTarget>();
 
   constructor(private readonly opts: EdgeRoutingOptions) {
-    this.#picks = new BoundedMap(opts.ttlMs, opts.maxEntries);
-    this.#now = opts.now;
+    const routing = createEdgeRouter(opts.deps, { edge: 'http-edge', protocol: 'http', freshTtlMs: opts.ttlMs, now: opts.now });
+    this.#router = routing.router;
+    this.#closeRouter = routing.close;
   }
 
   /** The stream's origin when a recent pick is held (the hot path: no registry, no promise). */
   cachedOrigin(streamUrl: string): OriginRecord | undefined {
-    return this.#picks.peek(streamUrl, this.#now());
+    return this.#router.cache?.get(streamUrl);
+  }
+
+  /** The stream's origin: synchronous on a cache hit (await on a plain value would still cost a microtask turn). */
+  pickOrigin(streamUrl: string): OriginRecord | Promise<OriginRecord> {
+    return this.#router.pick(streamUrl);
   }
 
   /**
-   * The stream's origin. Picks are cached for `ttlMs` (a player opening a stream, and every
-   * segment request, would otherwise wait for a registry round trip); a connect failure drops
-   * the entry and asks the registry afresh with the failed origin avoided. Synchronous on a hit
-   * (await on a plain value would still cost a turn of the microtask queue).
-   */
-  pickOrigin(streamUrl: string, avoid?: string[]): OriginRecord | Promise<OriginRecord> {
-    if (avoid === undefined) {
-      const cached = this.cachedOrigin(streamUrl);
-      if (cached) return cached;
-    }
-    return this.opts.registry.pick(streamUrl, avoid ? { protocol: 'http', avoid } : { protocol: 'http' }).then(({ origin }) => {
-      this.#picks.set(streamUrl, origin, this.#now());
-      return origin;
-    });
-  }
-
-  /**
-   * Asks the stream's origin for `request` and resolves once its response headers arrived. A
-   * refused connect is reported to the registry and retried on a fresh pick that avoids that
-   * origin; other failures reach the caller as they are. When no other origin is left the caller
-   * hears about the unreachable one, not "no origin".
+   * Asks the stream's origin for `request` and resolves once its response headers arrived. An
+   * origin that cannot be reached is reported and another tried (PROXY_ORIGIN_ATTEMPTS); other
+   * failures reach the caller as they are, as does a client that left meanwhile.
    */
   async resolveOrigin(streamUrl: string, request: OriginRequest, inFlight: InFlight): Promise<Fetched> {
-    let avoid: string[] | undefined;
-    let lastFailure: OriginUnreachableError | undefined;
-    for (let attempt = 0; ; attempt++) {
-      let origin: OriginRecord;
-      try {
-        const picked = this.pickOrigin(streamUrl, avoid);
-        origin = picked instanceof Promise ? await picked : picked;
-      } catch (err) {
-        // No other origin to fail over to: the client hears about the unreachable one.
-        if (lastFailure && errorCode(err) === NO_ORIGIN) throw lastFailure;
-        throw err;
-      }
-      const to = this.#originTarget(origin);
-      if (!to) throw new OriginUnreachableError(`origin ${origin.id} has no http endpoint`);
+    const { value } = await this.#router.route(streamUrl, async ({ origin, endpoint }) => {
+      const to = this.#originTarget(origin, endpoint);
       if (inFlight.gone) throw new OriginFailedError('client went away before the origin answered');
       const ex = this.opts.client.start(to.url, request);
       inFlight.ex = ex;
-      try {
-        await ex.head;
-        return { origin, to, ex };
-      } catch (err) {
-        if (!isConnectFailure(err) || inFlight.gone) throw err;
-        // Reported before the retry (awaited), so the registry's next pick already avoids it.
-        this.#picks.delete(streamUrl);
-        const reason = `http connect to ${formatHostPort(to.ep.host, to.ep.port)} failed: ${errorCode(err)}`;
-        this.opts.logger.warn({ stream: streamUrl, origin: origin.id, err: errorMessage(err), attempt }, 'origin unreachable, reporting it');
-        await this.opts.registry.reportFailure(origin.id, streamUrl, reason).catch((e: unknown) => {
-          this.opts.logger.warn({ err: errorMessage(e) }, 'could not report origin failure to the registry');
-        });
-        lastFailure = OriginClient.unreachable(to.ep, err);
-        if (attempt + 1 >= MAX_ATTEMPTS) throw lastFailure;
-        this.opts.onFailover();
-        avoid = [origin.id];
-      }
-    }
+      await ex.head;
+      return { origin, to, ex };
+    }, { cancelled: () => inFlight.gone, onFailover: () => this.opts.onFailover() });
+    return value;
   }
 
-  /** The HTTP endpoint of an origin record, parsed once per record (undefined: it has none). */
-  #originTarget(origin: OriginRecord): OriginTarget | undefined {
+  #originTarget(origin: OriginRecord, ep: Endpoint): OriginTarget {
     let t = this.#targets.get(origin);
     if (t === undefined) {
-      const ep = resolveEndpoint(origin, 'http');
-      const authority = ep && formatHostPort(ep.host, ep.port);
-      t = ep ? { ep, url: `http://${authority}`, authorities: [authority!, formatHostPort(origin.ip, ep.port)] } : null;
+      const authority = formatHostPort(ep.host, ep.port);
+      t = { ep, url: `http://${authority}`, authorities: [authority, formatHostPort(origin.ip, ep.port)] };
       this.#targets.set(origin, t);
     }
-    return t ?? undefined;
+    return t;
   }
 
   clear(): void {
-    this.#picks.clear();
+    this.#closeRouter();
   }
 }
