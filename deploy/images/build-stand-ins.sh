@@ -47,7 +47,12 @@ build() { # tag recipe-dir context-dir [build args...]
   hash="$(recipe_hash "$recipe")"
   if current "$tag" "$hash"; then log "$tag cached"; return; fi
   log "building $tag"
-  docker build -q --label "srs-proxy.recipe=$hash" -t "$tag" -f "$HERE/$recipe/Dockerfile" "$@" "$ctx" >&2
+  local iid="$CACHE_DIR/$recipe.iid"
+  rm -f "$iid"
+  docker build -q --iidfile "$iid" --label "srs-proxy.recipe=$hash" -t "$tag" -f "$HERE/$recipe/Dockerfile" "$@" "$ctx" 2>&1 >/dev/null \
+    | grep -v -e DEPRECATED -e 'BuildKit is currently disabled' -e 'environment-variable' -e '^$' >&2 || true
+  [ -s "$iid" ] || { log "building $tag failed"; return 1; }
+  log "$tag built"
 }
 
 if have "$BASE"; then
@@ -66,6 +71,12 @@ else
   log "$BASE imported"
 fi
 
+# The images on the Debian base alone build in the background while Node's is built.
+pids=()
+build srs-proxy-local/nats:bookworm nats "$HERE/nats" --build-arg "BASE_IMAGE=$BASE" & pids+=($!)
+build srs-proxy-local/redis:bookworm redis "$HERE/redis" --build-arg "BASE_IMAGE=$BASE" & pids+=($!)
+build srs-proxy-local/prometheus:bookworm prometheus "$HERE/prometheus" --build-arg "BASE_IMAGE=$BASE" & pids+=($!)
+
 # Node: the npm registry's platform package (the binary) and npm itself, fetched once.
 node_ctx="$CACHE_DIR/node-$NODE_MAJOR"
 if ! current "$NODE" "$(recipe_hash node)"; then
@@ -82,10 +93,7 @@ else
   log "$NODE cached"
 fi
 
-build srs-proxy-local/nats:bookworm nats "$HERE/nats" --build-arg "BASE_IMAGE=$BASE"
-build srs-proxy-local/redis:bookworm redis "$HERE/redis" --build-arg "BASE_IMAGE=$BASE"
-build srs-proxy-local/prometheus:bookworm prometheus "$HERE/prometheus" --build-arg "BASE_IMAGE=$BASE"
-build srs-proxy-local/otlp-receiver:latest otlp-receiver "$HERE/otlp-receiver" --build-arg "NODE_IMAGE=$NODE"
+build srs-proxy-local/otlp-receiver:latest otlp-receiver "$HERE/otlp-receiver" --build-arg "NODE_IMAGE=$NODE" & pids+=($!)
 
 origin_ctx="$CACHE_DIR/origin"
 if ! current srs-proxy-local/srs-standin:latest "$(recipe_hash origin)"; then
@@ -97,7 +105,11 @@ if ! current srs-proxy-local/srs-standin:latest "$(recipe_hash origin)"; then
   fi
   cp "$HERE/origin/origin.mjs" "$origin_ctx/"
 fi
-build srs-proxy-local/srs-standin:latest origin "$origin_ctx" --build-arg "NODE_IMAGE=$NODE"
+build srs-proxy-local/srs-standin:latest origin "$origin_ctx" --build-arg "NODE_IMAGE=$NODE" & pids+=($!)
+
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+[ "$failed" = 0 ] || { log "a stand-in image failed to build (see above)"; exit 1; }
 
 cat <<VARS
 NODE_IMAGE=$NODE

@@ -234,7 +234,7 @@ ok "publishing (pid $PUB_PID)"
 
 # Decodes ~3 s of video through the proxy; retried while the stream/playlist appears.
 play() { # label url min-frames
-  local label=$1 url=$2 min=$3 out frames
+  local label=$1 url=$2 min=$3 out frames i
   for i in $(seq 1 15); do
     kill -0 "$PUB_PID" 2>/dev/null || fail "the publisher exited: $(cat "$WORK/publish.log")"
     out="$(timeout 40 ffprobe -v error -rw_timeout 15000000 -read_intervals '%+3' -count_frames -select_streams v:0 \
