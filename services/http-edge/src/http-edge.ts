@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listenTcp, PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER, type ConfigOf, type Logger } from '@srs-proxy/runtime';
+import { listenTcp, PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER, type ConfigOf, type Drainable, type Logger } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
 import { routingSettings } from '@srs-proxy/routing';
 import type { httpEdgeSchema } from './config.ts';
@@ -53,8 +53,10 @@ function hostOf(req: IncomingMessage): string | undefined {
  * request is for is StreamSessions' to say, which origin serves it EdgeRouting's, and what the
  * client is sent Responder's.
  */
-export class HttpEdge {
+export class HttpEdge implements Drainable {
   private closed = false;
+  /** Requests on the proxied path (FLV/TS relays, origin fetches) not yet answered to the end. */
+  private proxying = 0;
   /** Bound port (tests listen on 0). */
   port = 0;
   private server: Server | undefined;
@@ -140,13 +142,24 @@ export class HttpEdge {
     );
   }
 
+  /** What a drain waits for: proxied requests in flight, live FLV/TS relays among them. */
+  get activeSessions(): number {
+    return this.proxying;
+  }
+
+  /** Stops listening; requests in flight (segments, live relays) go on, idle keep-alive connections close. */
+  stopAccepting(): void {
+    if (this.server?.listening) this.server.close();
+  }
+
   async close(reason = 'close'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.answer.closeRelays(reason);
     const server = this.server;
     if (server) {
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      // After stopAccepting the server already closed (its 'close' may have fired): only end connections.
+      const done = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
       server.closeAllConnections();
       await done;
     }
@@ -194,7 +207,9 @@ export class HttpEdge {
     if (shared && this.answerFromMemory(kind, r, req, res)) return;
     const inFlight: InFlight = { gone: false };
     const label = kindLabel(kind);
+    this.proxying++;
     res.once('close', () => {
+      this.proxying--;
       if (!res.writableFinished) {
         inFlight.gone = true;
         inFlight.ex?.abort(new Error('client went away'));

@@ -48,9 +48,15 @@ export class BodyRelay implements BodySink {
     else this.origin.attach(this);
   }
 
-  /** Ends the relay from outside (edge shutdown): the client connection is cut. */
+  /**
+   * Ends the relay from outside (edge shutdown, at the drain deadline): the live body ends the way
+   * it does when the publisher stops (a terminated response, so players see a clean end of
+   * stream, not a reset), and the origin request is dropped.
+   */
   close(reason: string): void {
-    this.#finish(reason, undefined, false);
+    if (this.#closed) return;
+    this.#finish(reason, undefined, true);
+    this.origin.abort(new Error(`relay closed: ${reason}`));
   }
 
   onData(chunk: Buffer): boolean {
