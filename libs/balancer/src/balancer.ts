@@ -78,6 +78,40 @@ export interface StreamPage {
 }
 
 /**
+ * A publisher's edge claims its stream's placement (placement leases): the edge holds a live
+ * publisher session to `origin_id`, so that is where the stream is, whatever the store says.
+ */
+export interface PlacementClaim {
+  stream_url: string;
+  origin_id: string;
+  /** The publisher's protocol, recorded when the claim writes the mapping. */
+  protocol?: EndpointKind;
+}
+
+/**
+ * What one claim did:
+ * - `written`: the stream had no mapping (the store lost its state, or the mapping expired): stored;
+ * - `refreshed`: already mapped to that origin: its TTL refreshed;
+ * - `conflict`: mapped to another origin (`replaced`): overwritten, the publisher's origin wins;
+ * - `unknown-origin`: the store has no alive record of the origin: nothing written (the edge
+ *   claims again on its next renewal, by when the origin's heartbeat or the registry re-wrote it).
+ */
+export type PlacementOutcome = 'written' | 'refreshed' | 'conflict' | 'unknown-origin';
+
+export interface PlacementAnswer {
+  outcome: PlacementOutcome;
+  /** For `conflict`: the origin the stream was mapped to before. */
+  replaced?: string;
+}
+
+/**
+ * Claims in one assertPlacement call. One Redis script runs a batch atomically, so the batch
+ * bounds how long Redis is blocked (~100 µs); and 100 claims of the longest accepted URL and
+ * origin id (4 KiB + 800 B) stay under NATS's 1 MiB payload limit.
+ */
+export const MAX_PLACEMENT_BATCH = 100;
+
+/**
  * The balancer: registry of origins and sticky stream → origin placement, plus the HLS and
  * WebRTC session stores. The Go proxy's LoadBalancer interface, with failover added: a mapping
  * whose origin is no longer alive (or was reported failed) is replaced by a fresh pick.
@@ -97,6 +131,17 @@ export interface Balancer {
   reportFailure(originId: string, streamUrl: string): Promise<void>;
   /** Removes origins whose heartbeat is older than the TTL and returns them (origin expired events). */
   sweepExpired(): Promise<OriginRecord[]>;
+  /**
+   * Placement leases: each claim, atomically per stream, writes an absent mapping, refreshes one
+   * to the same origin, or overwrites one to another origin (compare-and-set: the claim wins);
+   * answers in claim order. More than MAX_PLACEMENT_BATCH claims: PlacementBatchError, nothing written.
+   */
+  assertPlacement(claims: readonly PlacementClaim[]): Promise<PlacementAnswer[]>;
+  /**
+   * True when the store lost its state (restarted empty, flushed) since init or the last call that
+   * returned true: the caller re-writes what it knows. Each caller sees a reset once. Memory: never.
+   */
+  detectReset(): Promise<boolean>;
 
   /** Returns the stream's HLS session, storing `candidate` when there is none; refreshes its TTL. */
   loadOrStoreHls(candidate: HlsSession): Promise<HlsSession>;

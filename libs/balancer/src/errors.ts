@@ -6,6 +6,7 @@ export const BAD_ENDPOINT = 'SRSP_ERR_BAD_ENDPOINT';
 export const BAD_REGISTER = 'SRSP_ERR_BAD_REGISTER';
 export const BAD_STREAM_URL = 'SRSP_ERR_BAD_STREAM_URL';
 export const STORE_UNAVAILABLE = 'SRSP_ERR_STORE_UNAVAILABLE';
+export const BAD_PLACEMENT = 'SRSP_ERR_BAD_PLACEMENT';
 
 export class NoOriginError extends ProxyError {
   constructor(message: string) {
@@ -39,5 +40,12 @@ export class StreamUrlError extends ProxyError {
 export class StoreUnavailableError extends ProxyError {
   constructor(message: string, cause?: unknown) {
     super(STORE_UNAVAILABLE, message, { status: 503, cause });
+  }
+}
+
+/** A placement claim batch the balancer refuses (too many claims, empty fields); nothing was written. */
+export class PlacementBatchError extends ProxyError {
+  constructor(message: string) {
+    super(BAD_PLACEMENT, message, { status: 400 });
   }
 }

@@ -1,5 +1,7 @@
 import { isAlive } from './placement.ts';
 import type { EndpointKind, OriginRecord } from './origin.ts';
+import { MAX_PLACEMENT_BATCH, type PlacementClaim } from './balancer.ts';
+import { PlacementBatchError } from './errors.ts';
 
 /**
  * What to do with an existing stream → origin mapping, shared by both balancers so they fail over
@@ -27,4 +29,14 @@ export function mappingVerdict(
 
 export function noOriginMessage(streamUrl: string, protocol: EndpointKind | undefined): string {
   return protocol === undefined ? `no server available for ${streamUrl}` : `no server with ${protocol} available for ${streamUrl}`;
+}
+
+/** Both balancers refuse the same batches, before touching any state. */
+export function checkPlacementBatch(claims: readonly PlacementClaim[]): void {
+  if (claims.length > MAX_PLACEMENT_BATCH) throw new PlacementBatchError(`${claims.length} placement claims in one batch; at most ${MAX_PLACEMENT_BATCH}`);
+  for (const c of claims) {
+    if (typeof c.stream_url !== 'string' || c.stream_url === '' || typeof c.origin_id !== 'string' || c.origin_id === '') {
+      throw new PlacementBatchError('a placement claim needs a stream_url and an origin_id');
+    }
+  }
 }

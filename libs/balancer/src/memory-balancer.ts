@@ -6,6 +6,8 @@ import {
   type OriginStatus,
   type PickOptions,
   type PickResult,
+  type PlacementAnswer,
+  type PlacementClaim,
   type RtcSession,
   type StreamMapping,
   type StreamPage,
@@ -13,7 +15,7 @@ import {
 } from './balancer.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { NoOriginError } from './errors.ts';
-import { mappingVerdict, noOriginMessage } from './mapping.ts';
+import { checkPlacementBatch, mappingVerdict, noOriginMessage } from './mapping.ts';
 import type { OriginRecord } from './origin.ts';
 import { eligibleOrigins, isAlive, loadScore, place, type Candidate } from './placement.ts';
 import { pageOf } from './stream-page.ts';
@@ -172,6 +174,31 @@ export class MemoryBalancer implements Balancer {
     this.#hlsBySpbhid.sweep(now);
     this.#rtcByUfrag.sweep(now);
     return expired;
+  }
+
+  async assertPlacement(claims: readonly PlacementClaim[]): Promise<PlacementAnswer[]> {
+    checkPlacementBatch(claims);
+    const now = this.options.now();
+    return claims.map((claim): PlacementAnswer => {
+      const origin = this.#origins.get(claim.origin_id);
+      if (origin === undefined || !isAlive(origin, now, this.options.originTtlMs)) return { outcome: 'unknown-origin' };
+      const current = this.#streams.peek(claim.stream_url, now)?.origin_id;
+      if (current === claim.origin_id) {
+        this.#streams.get(claim.stream_url, now);
+        return { outcome: 'refreshed' };
+      }
+      const placement: Placement = { origin_id: claim.origin_id, placed_at: now };
+      if (claim.protocol !== undefined) placement.protocol = claim.protocol;
+      // Replacing an entry drops the old origin's count (onDrop); the new one gains it.
+      this.#streams.set(claim.stream_url, placement, now);
+      this.#placed.set(claim.origin_id, (this.#placed.get(claim.origin_id) ?? 0) + 1);
+      return current === undefined ? { outcome: 'written' } : { outcome: 'conflict', replaced: current };
+    });
+  }
+
+  /** Memory state lives and dies with this process: it never comes back empty underneath us. */
+  async detectReset(): Promise<boolean> {
+    return false;
   }
 
   async loadOrStoreHls(candidate: HlsSession): Promise<HlsSession> {

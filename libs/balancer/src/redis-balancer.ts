@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import { ProxyError } from '@srs-proxy/runtime';
 import {
   DEFAULT_BALANCER_OPTIONS,
@@ -8,18 +9,21 @@ import {
   type OriginStatus,
   type PickOptions,
   type PickResult,
+  type PlacementAnswer,
+  type PlacementClaim,
+  type PlacementOutcome,
   type RtcSession,
   type StreamMapping,
   type StreamPage,
   type StreamQuery,
 } from './balancer.ts';
 import { NoOriginError, StoreUnavailableError } from './errors.ts';
-import { mappingVerdict, noOriginMessage } from './mapping.ts';
+import { checkPlacementBatch, mappingVerdict, noOriginMessage } from './mapping.ts';
 import { DEFAULT_LIST_STREAMS_LIMIT } from './memory-balancer.ts';
 import { ENDPOINT_KINDS, type EndpointKind, type OriginRecord } from './origin.ts';
 import { pageOf } from './stream-page.ts';
 import { isAlive, loadScore, place, type Candidate } from './placement.ts';
-import { HLS_LOAD_BY_ID, HLS_LOAD_OR_STORE, PICK, PLACE, PROTOCOL_MASKS, REPORT_FAILURE, SWEEP_ORIGINS, UPDATE_ORIGIN } from './redis-scripts.ts';
+import { ASSERT_PLACEMENTS, HLS_LOAD_BY_ID, HLS_LOAD_OR_STORE, PICK, PLACE, PROTOCOL_MASKS, REPORT_FAILURE, STORE_EPOCH, SWEEP_ORIGINS, UPDATE_ORIGIN } from './redis-scripts.ts';
 
 export interface RedisConnection {
   host: string;
@@ -94,7 +98,10 @@ const SCRIPTS = {
   srspHlsLoadOrStore: { numberOfKeys: 2, lua: HLS_LOAD_OR_STORE },
   srspHlsLoadById: { numberOfKeys: 1, lua: HLS_LOAD_BY_ID },
   srspSweepOrigins: { numberOfKeys: 1, lua: SWEEP_ORIGINS },
+  srspAssertPlacements: { numberOfKeys: 1, lua: ASSERT_PLACEMENTS },
+  srspStoreEpoch: { numberOfKeys: 1, lua: STORE_EPOCH },
 } as const;
+const PLACEMENT_OUTCOMES: ReadonlySet<string> = new Set<PlacementOutcome>(['written', 'refreshed', 'conflict', 'unknown-origin']);
 type ScriptName = keyof typeof SCRIPTS;
 
 function escapeGlob(s: string): string {
@@ -143,6 +150,7 @@ function mappingOf(stream_url: string, m: StreamMappingDto): StreamMapping {
  * | `fail:<url>` | ZSET id → failed for this stream until (ms) | penalty |
  * | `hls:<url>`, `spbhid:<id>` | HlsSession JSON | HLS TTL, refreshed on use |
  * | `rtc:<ufrag>` | RtcSession JSON | RTC TTL, refreshed on lookup |
+ * | `epoch` | random id written (SET NX) by the first registry after the store came up empty | none: one key |
  *
  * A heartbeat costs one script of SET + SET + ZADD + ZADD + PEXPIRE (+ ZCARD for a new origin):
  * O(log n), no list rewrite. A repeat pick is one script round trip (PICK answers the sticky
@@ -165,6 +173,8 @@ export class RedisBalancer implements Balancer {
    * instead of piling onto the same least-loaded origin. Entries live for one round trip.
    */
   readonly #pending = new Map<string, number>();
+  /** The store epoch this replica last saw (detectReset). */
+  #epoch: string | undefined;
   #closed = false;
 
   constructor(conn: RedisConnection, opts: Partial<BalancerOptions> = {}) {
@@ -214,6 +224,43 @@ export class RedisBalancer implements Balancer {
     await this.#run('connect', async (r) => {
       if (r.status === 'wait') await r.connect();
       await r.ping();
+      this.#epoch = await this.#storeEpoch(r);
+    });
+  }
+
+  /** The store's epoch, set now (SET NX) when the store has none. */
+  async #storeEpoch(r: Redis): Promise<string> {
+    return String(await this.#script(r, 'srspStoreEpoch', this.#key('epoch'), randomBytes(8).toString('hex')));
+  }
+
+  async detectReset(): Promise<boolean> {
+    return this.#run('detectReset', async (r) => {
+      const epoch = await this.#storeEpoch(r);
+      if (epoch === this.#epoch) return false;
+      this.#epoch = epoch;
+      return true;
+    });
+  }
+
+  async assertPlacement(claims: readonly PlacementClaim[]): Promise<PlacementAnswer[]> {
+    checkPlacementBatch(claims);
+    if (claims.length === 0) return [];
+    const now = this.options.now();
+    const args: Array<string | number> = [now, this.options.originTtlMs, this.options.streamTtlMs, this.prefix];
+    for (const c of claims) {
+      const dto: StreamMappingDto = { v: STREAM_MAPPING_VERSION, origin_id: c.origin_id, placed_at: now };
+      if (c.protocol !== undefined) dto.protocol = c.protocol;
+      args.push(c.stream_url, c.origin_id, JSON.stringify(dto));
+    }
+    return this.#run('assertPlacement', async (r) => {
+      const out = (await this.#script(r, 'srspAssertPlacements', this.#key('origins'), ...args)) as string[];
+      if (out.length !== claims.length * 2) throw new StoreUnavailableError(`redis assertPlacement: ${out.length} answers for ${claims.length} claims`);
+      return claims.map((_, i): PlacementAnswer => {
+        const outcome = String(out[2 * i]);
+        if (!PLACEMENT_OUTCOMES.has(outcome)) throw new StoreUnavailableError(`redis assertPlacement: unexpected outcome ${outcome}`);
+        const replaced = String(out[2 * i + 1]);
+        return outcome === 'conflict' ? { outcome, replaced } : { outcome: outcome as PlacementOutcome };
+      });
     });
   }
 

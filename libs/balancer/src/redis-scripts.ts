@@ -273,3 +273,66 @@ end
 if #out == 1 then return {'none'} end
 return out
 `;
+
+/**
+ * Placement leases: a batch of claims, each atomic (the whole batch is one script). KEYS: origins
+ * ZSET. ARGV: [1] now ms, [2] origin TTL ms (alive = score > now - TTL), [3] stream TTL ms, [4] key
+ * prefix, then per claim: stream URL, origin id, mapping JSON (used when the claim writes).
+ *
+ * Per claim, returns two entries: outcome and the replaced origin id ('' unless `conflict`).
+ * - origin not alive in the origins ZSET, or its record gone: `unknown-origin`, nothing written;
+ * - mapped to that origin: `refreshed` (mapping TTL and its `placed:` entry);
+ * - unmapped (or a value that does not decode): `written`;
+ * - mapped to another origin: `conflict`, overwritten, and the stream leaves the old origin's
+ *   `placed:` count.
+ */
+export const ASSERT_PLACEMENTS = `${DECODE_MAPPING}
+local now = tonumber(ARGV[1])
+local cutoff = now - tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local prefix = ARGV[4]
+local out = {}
+for i = 5, #ARGV - 2, 3 do
+  local url, id, json = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local score = redis.call('ZSCORE', KEYS[1], id)
+  if not score or tonumber(score) <= cutoff or redis.call('EXISTS', prefix .. 'origin:' .. id) == 0 then
+    out[#out + 1] = 'unknown-origin'
+    out[#out + 1] = ''
+  else
+    local sk = prefix .. 'stream:' .. url
+    local cur = mapped_origin(redis.call('GET', sk))
+    if cur == id then
+      redis.call('PEXPIRE', sk, ttl)
+      out[#out + 1] = 'refreshed'
+      out[#out + 1] = ''
+    else
+      redis.call('SET', sk, json, 'PX', ttl)
+      if cur == '' then
+        out[#out + 1] = 'written'
+        out[#out + 1] = ''
+      else
+        redis.call('ZREM', prefix .. 'placed:' .. cur, url)
+        out[#out + 1] = 'conflict'
+        out[#out + 1] = cur
+      end
+    end
+    local pk = prefix .. 'placed:' .. id
+    redis.call('ZADD', pk, now + ttl, url)
+    redis.call('ZREMRANGEBYSCORE', pk, '-inf', now)
+    redis.call('PEXPIRE', pk, ttl)
+  end
+end
+return out
+`;
+
+/**
+ * Store epoch. KEYS: `epoch`. ARGV: a new random epoch. Returns the stored epoch, storing the new
+ * one first when there is none (SET NX): a store that lost its state answers an epoch its users
+ * have not seen.
+ */
+export const STORE_EPOCH = `
+local cur = redis.call('GET', KEYS[1])
+if cur then return cur end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`;

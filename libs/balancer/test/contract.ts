@@ -5,7 +5,7 @@
  */
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRegisterBody, type Balancer, type BalancerOptions, type HlsSession, type OriginRecord, type RtcSession } from '../src/index.ts';
+import { parseRegisterBody, MAX_PLACEMENT_BATCH, type Balancer, type BalancerOptions, type HlsSession, type OriginRecord, type RtcSession } from '../src/index.ts';
 import { seededRandom } from '../../../test/support/random.ts';
 
 export interface Harness {
@@ -401,6 +401,74 @@ export function balancerContract(h: Harness): void {
       const ids = (await x.listOrigins()).map((o) => o.origin.id).sort();
       assert.equal(ids.length, 10);
       assert.deepEqual(ids, Array.from({ length: 10 }, (_, k) => origin(16 + k, 0).id).sort());
+    });
+
+    it('assertPlacement: absent is written, same refreshed, another origin overwritten (the claim wins), unknown origin untouched', async () => {
+      for (let i = 1; i <= 2; i++) await b.update(origin(i, clock.t));
+      const [o1, o2] = ['vid-1-svc1-1001', 'vid-2-svc2-1002'];
+      const fresh = stream('assert');
+      assert.deepEqual(await b.assertPlacement([{ stream_url: fresh, origin_id: o1, protocol: 'rtmp' }]), [{ outcome: 'written' }]);
+      assert.equal((await b.pick(fresh)).fresh, false);
+      assert.equal((await b.pick(fresh)).origin.id, o1);
+      const placed = (await b.listStreamPage({ limit: 10, stream_url: fresh })).streams[0];
+      assert.equal(placed?.origin_id, o1);
+      assert.equal(placed?.protocol, 'rtmp');
+      assert.deepEqual(await b.assertPlacement([{ stream_url: fresh, origin_id: o1 }]), [{ outcome: 'refreshed' }]);
+      // Another origin holds the stream in the store (a random re-pick after state loss): the claim overwrites it.
+      const other = stream('assert-conflict');
+      const picked = await b.pick(other, { avoid: [o1] });
+      assert.equal(picked.origin.id, o2);
+      assert.deepEqual(await b.assertPlacement([{ stream_url: other, origin_id: o1 }]), [{ outcome: 'conflict', replaced: o2 }]);
+      const after = await b.pick(other);
+      assert.equal(after.origin.id, o1);
+      assert.equal(after.fresh, false);
+      // The stream left o2's count and joined o1's (least-streams reads them).
+      const counts = new Map((await b.listOrigins()).map((s) => [s.origin.id, s.streams]));
+      assert.deepEqual([counts.get(o1), counts.get(o2)], [2, 0]);
+      // An origin the store does not know: nothing written, the edge claims again later.
+      const unknown = stream('assert-unknown');
+      const answers = await b.assertPlacement([
+        { stream_url: unknown, origin_id: 'vid-9-svc9-1009' },
+        { stream_url: fresh, origin_id: o1 },
+      ]);
+      assert.deepEqual(answers, [{ outcome: 'unknown-origin' }, { outcome: 'refreshed' }]);
+      assert.deepEqual((await b.listStreamPage({ limit: 10, stream_url: unknown })).streams, []);
+      assert.deepEqual(await b.assertPlacement([]), []);
+    });
+
+    it('assertPlacement: an expired origin is unknown; a claim refreshes the mapping TTL', async () => {
+      const ttl = 2_000; // the refresh check below lands 400 ms past the unrefreshed expiry, 800 ms before the refreshed one
+      const x = await make({ streamTtlMs: ttl });
+      await x.update(origin(1, clock.t));
+      await x.update(origin(2, clock.t - 299_000));
+      const s = stream('assert-ttl');
+      assert.deepEqual(await x.assertPlacement([{ stream_url: s, origin_id: 'vid-1-svc1-1001' }]), [{ outcome: 'written' }]);
+      await advance(1_200);
+      assert.deepEqual(await x.assertPlacement([{ stream_url: s, origin_id: 'vid-2-svc2-1002' }]), [{ outcome: 'unknown-origin' }], 'origin 2 is past its TTL');
+      assert.deepEqual(await x.assertPlacement([{ stream_url: s, origin_id: 'vid-1-svc1-1001' }]), [{ outcome: 'refreshed' }]);
+      await advance(1_200);
+      await x.update(origin(1, clock.t));
+      assert.deepEqual(await x.assertPlacement([{ stream_url: s, origin_id: 'vid-1-svc1-1001' }]), [{ outcome: 'refreshed' }], 'kept alive by the previous claim');
+      await advance(ttl + 300);
+      await x.update(origin(1, clock.t));
+      assert.deepEqual(await x.assertPlacement([{ stream_url: s, origin_id: 'vid-1-svc1-1001' }]), [{ outcome: 'written' }], 'expired without claims');
+    });
+
+    it('assertPlacement: a batch over the bound is refused cleanly and writes nothing', async () => {
+      await b.update(origin(1, clock.t));
+      const claims = Array.from({ length: MAX_PLACEMENT_BATCH + 1 }, () => ({ stream_url: stream('batch'), origin_id: 'vid-1-svc1-1001' }));
+      await assert.rejects(b.assertPlacement(claims), { code: 'SRSP_ERR_BAD_PLACEMENT' });
+      assert.deepEqual(await b.listStreams(), []);
+      await assert.rejects(b.assertPlacement([{ stream_url: '', origin_id: 'vid-1-svc1-1001' }]), { code: 'SRSP_ERR_BAD_PLACEMENT' });
+      const full = claims.slice(0, MAX_PLACEMENT_BATCH);
+      assert.ok((await b.assertPlacement(full)).every((a) => a.outcome === 'written'));
+      assert.equal((await b.listStreams()).length, MAX_PLACEMENT_BATCH);
+    });
+
+    it('detectReset: a store that kept its state reports no reset', async () => {
+      await b.update(origin(1, clock.t));
+      assert.equal(await b.detectReset(), false);
+      assert.equal(await b.detectReset(), false);
     });
 
     it('holds bounded state under a flood of distinct streams, playlists and sessions', async () => {
