@@ -182,6 +182,28 @@ export async function waitForCount(count: () => number, target: number, fraction
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Flow control for a UDP flood from this process: waits until `count()` reaches `target`, or until
+ * it has not moved for `stallMs` (what is still missing was dropped by the kernel). The sender,
+ * the edge and the origin share one event loop, so waiting here is what lets the edge read; the
+ * stall window only decides when a loss is a loss, never how much the edge has to keep up with.
+ */
+export async function drained(count: () => number, target: number, stallMs = 1_000): Promise<number> {
+  let last = count();
+  let moved = Date.now();
+  while (last < target) {
+    await sleep(1);
+    const n = count();
+    if (n !== last) {
+      last = n;
+      moved = Date.now();
+    } else if (Date.now() - moved >= stallMs) {
+      break;
+    }
+  }
+  return last;
+}
+
 /** An RTP-looking datagram (first byte 0x80) of `size` bytes with a sequence number. */
 export function rtpLike(seq: number, size = 200): Buffer {
   const b = Buffer.alloc(size);

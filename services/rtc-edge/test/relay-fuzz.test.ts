@@ -1,17 +1,23 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startRegistry, startEdge, rtcSession, udpPeer, rtpLike, gcFunction, settledHeap, sleep } from './harness.ts';
+import { startRegistry, startEdge, rtcSession, udpPeer, rtpLike, gcFunction, settledHeap, drained, waitForCount } from './harness.ts';
 import { stunMessage, RFC5769_REQUEST, LIBJUICE_REQUEST } from './stun-builder.ts';
 import { parseStun } from '../src/stun.ts';
 import { classifyDatagram } from '../src/demux.ts';
-import { MAX_UNKNOWN_UFRAGS } from '../src/udp-relay.ts';
+import { MAX_UNKNOWN_UFRAGS, DROP_LOG_INTERVAL_MS, DROP_LOG_PER_INTERVAL } from '../src/udp-relay.ts';
 
 /** Datagrams sent at the live edge. */
 const NETWORK_DATAGRAMS = 100_000;
 /** Buffers fed straight to the parsers. */
 const PARSER_INPUTS = 300_000;
-const BURST = 250;
+/**
+ * Datagrams in flight at once: a burst must fit the edge's default receive buffer (rmem_default,
+ * ~208 KiB of skb truesize), or the kernel drops what the edge has not yet had a turn to read.
+ */
+const BURST = 100;
+/** Edge time the flood spans: one drop-log interval, so at most two windows of lines. */
+const FLOOD_EDGE_MS = 10_000;
 
 // Deterministic PRNG so a failure reproduces (xorshift32, seed in the test name).
 function prng(seed: number): () => number {
@@ -77,7 +83,10 @@ test('100,000 hostile datagrams at the live edge: still relaying, memory and ind
   const gc = gcFunction();
   const rand = prng(0xf00d);
   const cluster = await startRegistry();
-  const e = await startEdge(cluster.client);
+  // The edge's clock moves by hand, a fixed step per burst: the flood spans the same edge time
+  // (and so the same number of drop-log windows) however slowly a loaded machine runs it.
+  let clock = Date.now();
+  const e = await startEdge(cluster.client, {}, () => clock);
   const origin = await udpPeer((msg, port, self) => void self.send(msg, port));
   const fuzzer = await udpPeer();
   const bound = await udpPeer();
@@ -90,8 +99,14 @@ test('100,000 hostile datagrams at the live edge: still relaying, memory and ind
     const errorsBefore = e.logs.lines.filter((l) => l.level >= 50).length;
     const c = e.edge.relay.counters;
     const seen0 = c.clientDatagrams;
+    const drops0 = c.drops.reduce((a, b) => a + b, 0);
+    const seen = () => c.clientDatagrams - seen0;
 
-    for (let i = 0; i < NETWORK_DATAGRAMS; i += BURST) {
+    // The edge must see 100,000 of them: what the kernel drops on a loaded machine is made up by
+    // more of the same stream. Twice the count sent means the edge stopped reading.
+    let sent = 0;
+    while (seen() < NETWORK_DATAGRAMS) {
+      assert.ok(sent < 2 * NETWORK_DATAGRAMS, `the edge saw only ${seen()} of ${sent} datagrams sent`);
       const sends: Array<Promise<void>> = [];
       for (let k = 0; k < BURST; k++) {
         const m = mutate(rand);
@@ -99,21 +114,22 @@ test('100,000 hostile datagrams at the live edge: still relaying, memory and ind
         sends.push((k % 5 === 0 ? bound : fuzzer).send(m, e.edge.port));
       }
       await Promise.all(sends);
-      // Flow control: sender and edge share this thread; let the edge drain its socket.
-      const deadline = Date.now() + 1_000;
-      while (c.clientDatagrams - seen0 < i + BURST - 2 * BURST && Date.now() < deadline) await sleep(1);
+      sent += BURST;
+      clock += FLOOD_EDGE_MS / (NETWORK_DATAGRAMS / BURST);
+      await drained(seen, sent);
     }
-    await sleep(300);
 
-    assert.ok(c.clientDatagrams - seen0 >= NETWORK_DATAGRAMS * 0.95, `edge saw ${c.clientDatagrams - seen0} datagrams`);
-    const dropped = c.drops.reduce((a, b) => a + b, 0);
-    assert.ok(dropped > NETWORK_DATAGRAMS * 0.3, `dropped ${dropped}`);
+    const dropped = c.drops.reduce((a, b) => a + b, 0) - drops0;
+    assert.ok(dropped > seen() * 0.3, `dropped ${dropped} of ${seen()} seen`);
     assert.equal(e.logs.lines.filter((l) => l.level >= 50).length, errorsBefore, 'no handler error');
     const sizes = e.edge.relay.sizes();
     assert.ok(sizes.unknown <= MAX_UNKNOWN_UFRAGS);
     assert.ok(sizes.sessions <= 1 && sizes.bindings <= 8, JSON.stringify(sizes));
-    // Warnings about drops are rate-limited: far fewer lines than dropped datagrams.
-    assert.ok(e.logs.matching(/dropped WebRTC datagram/).length <= 20, `${e.logs.matching(/dropped WebRTC datagram/).length} drop lines`);
+    // Warnings about drops are rate-limited: at most one window's worth per drop-log interval of
+    // edge time, far fewer lines than dropped datagrams.
+    const windows = Math.floor(FLOOD_EDGE_MS / DROP_LOG_INTERVAL_MS) + 1;
+    const dropLines = e.logs.matching(/dropped WebRTC datagram/).length;
+    assert.ok(dropLines <= windows * DROP_LOG_PER_INTERVAL, `${dropLines} drop lines in ${FLOOD_EDGE_MS} ms of edge time`);
 
     bound.reset();
     fuzzer.reset();
@@ -124,9 +140,7 @@ test('100,000 hostile datagrams at the live edge: still relaying, memory and ind
     // The legitimate session still relays after the storm.
     bound.reset();
     await bound.send(rtpLike(4242), e.edge.port);
-    const deadline = Date.now() + 2_000;
-    while (!bound.received.some((r) => r.msg.length === 200 && r.msg.readUInt16BE(2) === 4242) && Date.now() < deadline) await sleep(10);
-    assert.ok(bound.received.some((r) => r.msg.readUInt16BE(2) === 4242), 'echo after fuzzing');
+    await waitForCount(() => (bound.received.some((r) => r.msg.length === 200 && r.msg.readUInt16BE(2) === 4242) ? 1 : 0), 1);
   } finally {
     await fuzzer.close();
     await bound.close();
