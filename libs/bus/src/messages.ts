@@ -1,4 +1,4 @@
-import type { EndpointKind, HlsSession, OriginRecord, OriginStatus, RtcSession, StreamMapping } from '@srs-proxy/balancer';
+import type { EndpointKind, HlsSession, OriginRecord, OriginStatus, PlacementAnswer, PlacementClaim, RtcSession, StreamMapping } from '@srs-proxy/balancer';
 import type { EventSubject, RequestSubject } from './subjects.ts';
 import { subjects } from './subjects.ts';
 
@@ -20,6 +20,12 @@ export interface GetOriginRequest { v: number; origin_id: string }
 export interface GetOriginReply { v: number; origin: OriginRecord | null; alive: boolean }
 export interface ListStreamsRequest { v: number; limit?: number }
 export interface ListStreamsReply { v: number; streams: StreamMapping[] }
+/**
+ * Placement leases of one edge: at most MAX_PLACEMENT_BATCH claims per request (`edge` names the
+ * sender in logs). The reply answers each claim, in order.
+ */
+export interface AssertPlacementsRequest { v: number; edge?: string; claims: PlacementClaim[] }
+export interface AssertPlacementsReply { v: number; results: PlacementAnswer[] }
 export interface Ack { v: number }
 
 /** Request subject → [request, reply] types. */
@@ -34,6 +40,7 @@ export interface RequestMap {
   [subjects.getOrigin]: [GetOriginRequest, GetOriginReply];
   [subjects.ping]: [{ v: number }, Ack];
   [subjects.listStreams]: [ListStreamsRequest, ListStreamsReply];
+  [subjects.assertPlacements]: [AssertPlacementsRequest, AssertPlacementsReply];
 }
 
 export interface OriginHeartbeatEvent { v: number; origin_id: string; ip: string; first: boolean; at: number }

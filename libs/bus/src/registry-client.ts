@@ -1,9 +1,9 @@
-import type { EndpointKind, HlsSession, OriginRecord, OriginStatus, RtcSession, StreamMapping } from '@srs-proxy/balancer';
+import type { EndpointKind, HlsSession, OriginRecord, OriginStatus, PlacementAnswer, PlacementClaim, RtcSession, StreamMapping } from '@srs-proxy/balancer';
 import { injectTraceHeaders } from '@srs-proxy/runtime';
 import type { BusTransport } from './transport.ts';
-import { RemoteError } from './errors.ts';
+import { BadMessageError, RemoteError } from './errors.ts';
 import { subjects } from './subjects.ts';
-import { MESSAGE_VERSION, type PickReply, type HlsReply, type RtcReply, type ListOriginsReply, type ListStreamsReply, type GetOriginReply } from './messages.ts';
+import { MESSAGE_VERSION, type PickReply, type HlsReply, type RtcReply, type ListOriginsReply, type ListStreamsReply, type GetOriginReply, type AssertPlacementsReply } from './messages.ts';
 
 /**
  * What an edge asks the registry. One call per client session (or per new UDP peer / uncached
@@ -21,6 +21,8 @@ export interface RegistryClient {
   /** One origin by id, if the registry knows it: one small answer instead of the fleet listing. */
   getOrigin(originId: string): Promise<{ origin: OriginRecord; alive: boolean } | undefined>;
   listStreams(limit?: number): Promise<StreamMapping[]>;
+  /** Placement leases: claims (at most MAX_PLACEMENT_BATCH) of this edge's live publishers; one answer per claim, in order. */
+  assertPlacements(claims: PlacementClaim[], edge?: string): Promise<PlacementAnswer[]>;
   /** Resolves when a registry answers at all (no store access): edge readiness. */
   ping(): Promise<void>;
   /** Clock time of the last answer any registry request got (errors it returned count), or undefined. */
@@ -87,6 +89,14 @@ export class BusRegistryClient implements RegistryClient {
   async getOrigin(originId: string): Promise<{ origin: OriginRecord; alive: boolean } | undefined> {
     const r = await this.call<GetOriginReply>(subjects.getOrigin, { origin_id: originId });
     return r.origin ? { origin: r.origin, alive: r.alive } : undefined;
+  }
+
+  async assertPlacements(claims: PlacementClaim[], edge?: string): Promise<PlacementAnswer[]> {
+    const r = await this.call<AssertPlacementsReply>(subjects.assertPlacements, edge === undefined ? { claims } : { edge, claims });
+    if (!Array.isArray(r.results) || r.results.length !== claims.length) {
+      throw new BadMessageError(`registry answered ${Array.isArray(r.results) ? r.results.length : 'no'} results for ${claims.length} placement claims`);
+    }
+    return r.results;
   }
 
   async listStreams(limit?: number): Promise<StreamMapping[]> {

@@ -15,6 +15,8 @@ export const subjects = {
   /** One origin by id (a WHIP/WHEP resource request names the origin that created it). */
   getOrigin: `${SUBJECT_PREFIX}.registry.origins.get`,
   listStreams: `${SUBJECT_PREFIX}.registry.streams.list`,
+  /** Placement leases: an edge's live publishers claim their streams' origins, batched (registry.streams.assert). */
+  assertPlacements: `${SUBJECT_PREFIX}.registry.streams.assert`,
   /** Liveness of the registry for edge readiness: answered without touching the store. */
   ping: `${SUBJECT_PREFIX}.registry.ping`,
   /** Events (publish/subscribe, no reply). */
@@ -40,6 +42,7 @@ export type RequestSubject =
   | typeof subjects.listOrigins
   | typeof subjects.getOrigin
   | typeof subjects.listStreams
+  | typeof subjects.assertPlacements
   | typeof subjects.ping;
 
 export type EventSubject = typeof subjects.originHeartbeat | typeof subjects.streamPicked | typeof subjects.streamOriginFailed | typeof subjects.originExpired | typeof subjects.edgeAnnounce;

@@ -1,8 +1,8 @@
-import { ENDPOINT_KINDS, SESSION_DTO_VERSION, type EndpointKind, type RtcSession } from '@srs-proxy/balancer';
+import { ENDPOINT_KINDS, MAX_PLACEMENT_BATCH, SESSION_DTO_VERSION, type EndpointKind, type PlacementClaim, type RtcSession } from '@srs-proxy/balancer';
 import {
   BadMessageError, MESSAGE_VERSION,
   type PickRequest, type ReportFailureRequest, type HlsLoadOrStoreRequest, type HlsLoadRequest,
-  type RtcStoreRequest, type RtcLoadRequest, type ListStreamsRequest, type GetOriginRequest,
+  type RtcStoreRequest, type RtcLoadRequest, type ListStreamsRequest, type GetOriginRequest, type AssertPlacementsRequest,
 } from '@srs-proxy/bus';
 
 /**
@@ -26,6 +26,8 @@ export const MAX_SPBHID_LENGTH = 64;
 /** Upper bound for one listing reply, so a reply stays far below NATS's 1 MiB max payload. */
 export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_LIST_LIMIT = 100;
+/** An edge names itself in logs only: its role and host, far below this. */
+export const MAX_EDGE_NAME_LENGTH = 256;
 
 type Obj = Record<string, unknown>;
 
@@ -68,6 +70,31 @@ export function parsePickRequest(data: unknown): PickRequest {
     out.avoid = m.avoid as string[];
   }
   return out;
+}
+
+function protocolOf(m: Obj): EndpointKind | undefined {
+  if (m.protocol === undefined) return undefined;
+  if (typeof m.protocol !== 'string' || !(ENDPOINT_KINDS as readonly string[]).includes(m.protocol)) {
+    throw new BadMessageError(`protocol must be one of ${ENDPOINT_KINDS.join(', ')}`);
+  }
+  return m.protocol as EndpointKind;
+}
+
+/** Placement leases: at most MAX_PLACEMENT_BATCH claims, each a stream URL and an origin id (and the publisher's protocol). */
+export function parseAssertPlacementsRequest(data: unknown): AssertPlacementsRequest {
+  const m = message(data);
+  if (!Array.isArray(m.claims)) throw new BadMessageError('claims must be an array');
+  if (m.claims.length > MAX_PLACEMENT_BATCH) throw new BadMessageError(`claims has ${m.claims.length} entries; at most ${MAX_PLACEMENT_BATCH}`);
+  const claims = m.claims.map((c: unknown, i: number): PlacementClaim => {
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new BadMessageError(`claims[${i}] must be an object`);
+    const o = c as Obj;
+    const claim: PlacementClaim = { stream_url: str(o, 'stream_url', MAX_STREAM_URL_LENGTH)!, origin_id: str(o, 'origin_id', MAX_ORIGIN_ID_LENGTH)! };
+    const protocol = protocolOf(o);
+    if (protocol !== undefined) claim.protocol = protocol;
+    return claim;
+  });
+  const edge = str(m, 'edge', MAX_EDGE_NAME_LENGTH, false);
+  return edge === undefined ? { v: MESSAGE_VERSION, claims } : { v: MESSAGE_VERSION, edge, claims };
 }
 
 export function parseGetOriginRequest(data: unknown): GetOriginRequest {

@@ -1,17 +1,17 @@
 import { ProxyTracerProvider, trace } from '@opentelemetry/api';
-import { mappingVerdict, NO_ORIGIN, SESSION_DTO_VERSION, type Balancer, type HlsSession, type OriginRecord, type PickOptions } from '@srs-proxy/balancer';
+import { mappingVerdict, NO_ORIGIN, SESSION_DTO_VERSION, type Balancer, type HlsSession, type OriginRecord, type PickOptions, type PlacementAnswer } from '@srs-proxy/balancer';
 import {
   subjects, REGISTRY_QUEUE, MESSAGE_VERSION, BAD_MESSAGE,
   type BusTransport, type Headers, type Subscription, type RequestHandler,
   type PickReply, type Ack, type HlsReply, type RtcReply, type ListOriginsReply, type ListStreamsReply, type StreamPickedEvent,
-  type StreamOriginFailedEvent, type GetOriginReply,
+  type StreamOriginFailedEvent, type GetOriginReply, type AssertPlacementsReply,
 } from '@srs-proxy/bus';
 import { errorCode, injectTraceHeaders, newCid, RateLimitedLog, withExtractedContext, withSpan, type Logger, type Span } from '@srs-proxy/runtime';
 import {
   parsePickRequest, parseReportFailureRequest, parseHlsLoadOrStoreRequest, parseHlsLoadRequest,
-  parseRtcStoreRequest, parseRtcLoadRequest, parseListOriginsRequest, parseListStreamsRequest, parseGetOriginRequest, DEFAULT_LIST_LIMIT, MAX_STREAM_URL_LENGTH,
+  parseRtcStoreRequest, parseRtcLoadRequest, parseListOriginsRequest, parseListStreamsRequest, parseGetOriginRequest, parseAssertPlacementsRequest, DEFAULT_LIST_LIMIT, MAX_STREAM_URL_LENGTH,
 } from './bus-requests.ts';
-import type { PickResult, RegistryMetrics } from './registry-metrics.ts';
+import type { PickResult, PlacementClaimResult, RegistryMetrics } from './registry-metrics.ts';
 import { PickCache } from './pick-cache.ts';
 
 export interface RespondersDeps {
@@ -22,6 +22,12 @@ export interface RespondersDeps {
   now: () => number;
   /** `PROXY_ORIGIN_SERVER_TTL`: liveness of an origin answered from the pick cache. */
   originTtlMs: number;
+  /**
+   * Checks whether the store came back empty and, if so, re-writes the origins this registry knows;
+   * true when it did. A placement claim naming an origin the store does not know asks it, so a
+   * publisher's re-assertion after a Redis restart does not wait for the next sweep.
+   */
+  restoreStore?: () => Promise<boolean>;
 }
 
 /** Tracer name runtime's `tracer()` uses; only asked whether an SDK would serve it. */
@@ -130,8 +136,35 @@ export function serveRegistryRequests(deps: RespondersDeps): Subscription[] {
     }
   };
 
+  const claimLabels: Record<PlacementAnswer['outcome'], PlacementClaimResult> = { written: 'written', refreshed: 'refreshed', conflict: 'conflict', 'unknown-origin': 'unknown_origin' };
+  const assertPlacements = async (data: unknown): Promise<AssertPlacementsReply> => {
+    const req = parseAssertPlacementsRequest(data);
+    const results = await balancer.assertPlacement(req.claims);
+    const unknown = results.flatMap((r, i) => (r.outcome === 'unknown-origin' ? [i] : []));
+    if (unknown.length > 0 && deps.restoreStore !== undefined && (await deps.restoreStore())) {
+      const again = await balancer.assertPlacement(unknown.map((i) => req.claims[i]!));
+      unknown.forEach((i, k) => (results[i] = again[k]!));
+    }
+    results.forEach((r, i) => {
+      metrics.placementClaims.inc({ outcome: claimLabels[r.outcome] });
+      if (r.outcome !== 'conflict') return;
+      const claim = req.claims[i]!;
+      errLog.warn(
+        { stream: claim.stream_url, origin: claim.origin_id, replaced: r.replaced, edge: req.edge },
+        `placement conflict: ${claim.stream_url} was mapped to ${r.replaced ?? '?'} while its publisher is on ${claim.origin_id}; the publisher's origin wins`,
+      );
+      cache?.invalidate(claim.stream_url, now());
+      // Every edge's route cache and every replica's pick cache drop the old answer.
+      const event: StreamPickedEvent = { v: MESSAGE_VERSION, stream_url: claim.stream_url, origin_id: claim.origin_id, at: now() };
+      if (r.replaced !== undefined) event.replaced = r.replaced;
+      bus.publish(subjects.streamPicked, event, injectTraceHeaders({}));
+    });
+    return { v: MESSAGE_VERSION, results };
+  };
+
   const handlers: Record<string, RequestHandler> = {
     [subjects.pick]: pick,
+    [subjects.assertPlacements]: traced('registry.streams.assert', assertPlacements),
     [subjects.reportFailure]: traced('registry.report-failure', async (data): Promise<Ack> => {
       const req = parseReportFailureRequest(data);
       deps.logger.warn({ origin: req.origin_id, stream: req.stream_url, reason: req.reason }, 'edge reported origin failure');

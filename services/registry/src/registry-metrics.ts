@@ -10,7 +10,12 @@ export interface RegistryMetrics {
   pickSeconds: Histogram<string>;
   pickCacheHits: Counter<string>;
   originsAlive: Gauge<string>;
+  placementClaims: Counter<'outcome'>;
+  storeResets: Counter<string>;
 }
+
+/** Label of a placement outcome (Prometheus label values: no dash). */
+export type PlacementClaimResult = 'written' | 'refreshed' | 'conflict' | 'unknown_origin';
 
 export function registryMetrics(registry: Registry, countAlive: () => Promise<number>): RegistryMetrics {
   return {
@@ -36,6 +41,17 @@ export function registryMetrics(registry: Registry, countAlive: () => Promise<nu
     pickCacheHits: metric(registry, 'srsp_registry_pick_cache_hits_total', () => new Counter({
       name: 'srsp_registry_pick_cache_hits_total',
       help: 'Sticky picks answered from the registry pick cache without a store round trip (also counted as sticky in srsp_registry_picks_total).',
+      registers: [registry],
+    })),
+    placementClaims: metric(registry, 'srsp_registry_placement_claims_total', () => new Counter({
+      name: 'srsp_registry_placement_claims_total',
+      help: 'Placement lease claims of publishers\' edges by outcome: written (the store had no mapping: lost state or expiry), refreshed, conflict (another origin was mapped; the publisher\'s origin won), unknown_origin (not written; claimed again next renewal).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    })),
+    storeResets: metric(registry, 'srsp_registry_store_resets_total', () => new Counter({
+      name: 'srsp_registry_store_resets_total',
+      help: 'Times this registry found the balancer store empty underneath it (Redis restarted without persistence, flushed) and re-wrote the origins it knows.',
       registers: [registry],
     })),
     originsAlive: metric(registry, 'srsp_registry_origins_alive', () => new Gauge({

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Balancer, OriginRecord } from '@srs-proxy/balancer';
+import { BoundedMap, DEFAULT_BALANCER_OPTIONS, type Balancer, type OriginRecord } from '@srs-proxy/balancer';
 import { subjects, MESSAGE_VERSION, type BusTransport, type OriginExpiredEvent, type OriginHeartbeatEvent, type Subscription } from '@srs-proxy/bus';
 import { errorMessage, injectTraceHeaders, listenTcp, RateLimitedLog, type ConfigOf, type Logger, type Registry } from '@srs-proxy/runtime';
 import type { registrySchema } from './config.ts';
@@ -17,6 +17,11 @@ import { TrafficSamples } from './traffic-samples.ts';
  * the event and the cleanup of the record come: 5 s against a TTL of 30–300 s.
  */
 export const SWEEP_INTERVAL_MS = 5_000;
+/**
+ * Origin records re-written at once after a store reset: one round trip each, pipelined; bounds
+ * what a 20k-origin registry puts in flight against a Redis that just came back.
+ */
+export const RESTORE_CONCURRENCY = 64;
 
 export type RegistryConfig = ConfigOf<typeof registrySchema> & { originTtlMs: number };
 
@@ -35,6 +40,8 @@ export interface RegistryDeps {
   now?: () => number;
   /** Tests shrink these; defaults are SWEEP_INTERVAL_MS and min(DEFAULT_BACKEND_REFRESH_MS, TTL/3). */
   timers?: Partial<RegistryTimers>;
+  /** Cap of the origins remembered for a store reset: the balancer's own cap (DEFAULT_BALANCER_OPTIONS.maxOrigins). */
+  maxOrigins?: number;
 }
 
 /**
@@ -55,6 +62,15 @@ export class RegistryService {
   private sweepTimer: NodeJS.Timeout | undefined;
   private backendTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
+  /**
+   * The last heartbeat of each origin, kept for as long as it makes the origin alive, so a store
+   * that comes back empty (Redis restarted without persistence) gets the live origins back at once
+   * rather than one heartbeat interval later. Bounded like the balancer's origins.
+   */
+  private readonly known: BoundedMap<string, OriginRecord>;
+  /** A reset was seen but re-writing failed: retried on the next sweep. */
+  private restorePending = false;
+  private restoring: Promise<boolean> | undefined;
   private readonly edges: EdgeDirectory;
   private readonly traffic = new TrafficSamples();
   private readonly announceLog: RateLimitedLog;
@@ -69,6 +85,7 @@ export class RegistryService {
     this.now = deps.now ?? Date.now;
     this.metrics = registryMetrics(deps.metrics, async () => (await deps.balancer.listOrigins()).filter((o) => o.alive).length);
     this.edges = new EdgeDirectory(this.now);
+    this.known = new BoundedMap(config.originTtlMs, deps.maxOrigins ?? DEFAULT_BALANCER_OPTIONS.maxOrigins);
     this.announceLog = new RateLimitedLog(deps.logger);
     this.timers = {
       sweepIntervalMs: deps.timers?.sweepIntervalMs ?? SWEEP_INTERVAL_MS,
@@ -81,7 +98,10 @@ export class RegistryService {
     this.started = true;
     try {
       if (this.config.defaultBackendEnabled) await this.startDefaultBackend();
-      this.subs = serveRegistryRequests({ logger: this.log, balancer: this.deps.balancer, bus: this.deps.bus, metrics: this.metrics, now: this.now, originTtlMs: this.config.originTtlMs });
+      this.subs = serveRegistryRequests({
+        logger: this.log, balancer: this.deps.balancer, bus: this.deps.bus, metrics: this.metrics, now: this.now, originTtlMs: this.config.originTtlMs,
+        restoreStore: () => this.restoreStore(),
+      });
       this.subs.push(this.deps.bus.subscribe(subjects.edgeAnnounce, (data) => this.onEdgeAnnouncement(data)));
       // A round trip after subscribing: once start() resolves, the bus routes requests to us.
       await this.deps.bus.ping().catch((err: unknown) => this.log.warn({ err }, 'bus not reachable yet; responders are restored on reconnect'));
@@ -142,6 +162,7 @@ export class RegistryService {
   }
 
   private onRegistered(origin: OriginRecord, isNew: boolean): void {
+    this.known.set(origin.id, origin, this.now());
     this.traffic.observe(origin.id, origin.summaries);
     const line = `Register SRS media server, SRS ip=${origin.ip}, id=${origin.id}, pid=${origin.pid}, server=${origin.server}, service=${origin.service}, device=${origin.device_id ?? ''}, rtmp=[${origin.rtmp.join(' ')}], http=[${origin.http.join(' ')}], api=[${origin.api.join(' ')}], srt=[${origin.srt.join(' ')}], rtc=[${origin.rtc.join(' ')}], update=${isoTime(origin.updated_at)}`;
     if (isNew) this.log.info({ origin: origin.id }, line);
@@ -161,13 +182,45 @@ export class RegistryService {
     this.backendTimer.unref();
   }
 
+  /**
+   * When the store came back empty (or a re-write after that failed), re-writes the origins this
+   * registry heard from within their TTL, with their own heartbeat times (so none is revived past
+   * its liveness). Concurrent callers share one run. True when origins were re-written.
+   */
+  restoreStore(): Promise<boolean> {
+    this.restoring ??= this.restoreOnce().finally(() => {
+      this.restoring = undefined;
+    });
+    return this.restoring;
+  }
+
+  private async restoreOnce(): Promise<boolean> {
+    if (this.closed) return false;
+    if (await this.deps.balancer.detectReset()) {
+      this.metrics.storeResets.inc();
+      this.restorePending = true;
+      this.log.warn({ balancer: this.deps.balancer.kind }, 'balancer store came back empty: re-writing the origins this registry knows');
+    }
+    if (!this.restorePending) return false;
+    const now = this.now();
+    const origins = [...this.known.entries(now)].map(([, o]) => o);
+    for (let i = 0; i < origins.length; i += RESTORE_CONCURRENCY) {
+      await Promise.all(origins.slice(i, i + RESTORE_CONCURRENCY).map((o) => this.deps.balancer.update(o)));
+    }
+    this.restorePending = false;
+    this.log.info({ origins: origins.length }, `re-wrote ${origins.length} origins to the balancer store`);
+    return true;
+  }
+
   private async sweep(): Promise<void> {
     if (this.sweeping || this.closed) return;
     this.sweeping = true;
     try {
+      await this.restoreStore().catch((err: unknown) => this.log.warn({ err }, 'checking the balancer store for a reset failed'));
       const expired = await this.deps.balancer.sweepExpired();
       for (const origin of expired) {
         this.log.info({ origin: origin.id, ip: origin.ip, last_seen: isoTime(origin.updated_at) }, `origin ${origin.id} expired`);
+        if (this.known.peek(origin.id, this.now())?.updated_at === origin.updated_at) this.known.delete(origin.id);
         this.traffic.forget(origin.id);
         const event: OriginExpiredEvent = { v: MESSAGE_VERSION, origin_id: origin.id, last_seen: origin.updated_at, at: this.now() };
         this.deps.bus.publish(subjects.originExpired, event, injectTraceHeaders({}));
