@@ -14,3 +14,5 @@ export {
   answerKind, httpAnswer, whipAnswer, rtmpAnswer, srtRejectReason, SrtReject,
   type AnswerKind, type CodeAnswers, type HttpAnswer, type RtmpAnswer,
 } from './client-answer.ts';
+export { StallWatch, ORIGIN_STALLED, type StallVerdict, type RelaySample, type StallWatchOptions } from './stall.ts';
+export { OriginProber, type ProbeFn, type ProbeResult, type OriginProberOptions } from './origin-probe.ts';

@@ -109,6 +109,17 @@ export class OriginRouter {
     return ep;
   }
 
+  /**
+   * Reports an origin that failed a session already relaying (a hung origin found by stall.ts):
+   * the cached route is dropped and the registry told, bounded like every report, so the
+   * client's reconnect is placed elsewhere. Never throws.
+   */
+  async reportFailure(streamUrl: string, originId: string, reason: string, log: Logger = this.log): Promise<void> {
+    this.cache?.forget(streamUrl, originId);
+    log.warn({ stream: streamUrl, origin: originId, reason }, `origin failed a live session, reporting it: ${reason}`);
+    await reportOriginFailure(this.registry, originId, streamUrl, reason, log, this.reportTimeoutMs);
+  }
+
   async route<T>(streamUrl: string, attempt: (target: RouteTarget) => Promise<T>, opts: RouteOptions = {}): Promise<{ target: RouteTarget; value: T }> {
     const log = opts.log ?? this.log;
     const avoid: string[] = [];

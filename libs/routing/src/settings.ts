@@ -2,7 +2,7 @@ import { commonSchema } from '@srs-proxy/runtime';
 
 /**
  * What every edge's routing reads from configuration (`PROXY_ORIGIN_CONNECT_TIMEOUT`,
- * `PROXY_ORIGIN_ATTEMPTS` in the common schema); the entry passes it in EdgeDeps.
+ * `PROXY_ORIGIN_ATTEMPTS`, `PROXY_ORIGIN_STALL_TIMEOUT` in the common schema); the entry passes it in EdgeDeps.
  */
 export interface RoutingSettings {
   /** Bound on reaching one origin (TCP connect; the handshake standing for it over UDP). */
@@ -11,15 +11,18 @@ export interface RoutingSettings {
   attempts: number;
   /** Oldest cached answer an edge serves while the control plane does not answer (PROXY_ROUTE_STALE_MAX_AGE). */
   staleMaxMs: number;
+  /** PROXY_ORIGIN_STALL_TIMEOUT: how long a relay tolerates an origin that neither reads nor sends (stall.ts). */
+  stallTimeoutMs?: number;
 }
 
 /** The schema's defaults, for edges started without an entry (tests). */
-export const DEFAULT_ROUTING_SETTINGS: RoutingSettings = {
+export const DEFAULT_ROUTING_SETTINGS: Required<RoutingSettings> = {
   connectTimeoutMs: commonSchema.originConnectTimeout.parse(commonSchema.originConnectTimeout.default, commonSchema.originConnectTimeout.env),
   attempts: commonSchema.originAttempts.parse(commonSchema.originAttempts.default, commonSchema.originAttempts.env),
   staleMaxMs: commonSchema.routeStaleMaxAge.parse(commonSchema.routeStaleMaxAge.default, commonSchema.routeStaleMaxAge.env),
+  stallTimeoutMs: commonSchema.originStallTimeout.parse(commonSchema.originStallTimeout.default, commonSchema.originStallTimeout.env),
 };
 
-export function routingSettings(given: Partial<RoutingSettings> | undefined): RoutingSettings {
+export function routingSettings(given: Partial<RoutingSettings> | undefined): Required<RoutingSettings> {
   return { ...DEFAULT_ROUTING_SETTINGS, ...given };
 }

@@ -26,6 +26,8 @@ export const commonSchema = {
     'Every edge: bound on reaching one origin (TCP connect; over UDP, name resolution) before it is reported failed and another is tried. Origins sit on the same network: a connect not done in 3 s means the host is gone. SRT caps it at PROXY_SRT_HANDSHAKE_TIMEOUT.'),
   originAttempts: f.int('PROXY_ORIGIN_ATTEMPTS', '3',
     'Every edge: distinct origins tried for one client session, the first included; each unreachable one is reported to the registry and avoided. 3 survives two dead origins (a rack) while the client still waits.', 1, 8),
+  originStallTimeout: f.duration('PROXY_ORIGIN_STALL_TIMEOUT', '5s',
+    'Every edge: a relayed session whose origin stops reading (writes wait for drain) or stops sending (a player had media, then nothing) for this long is checked; a hung origin (no answer to a fresh handshake within PROXY_ORIGIN_CONNECT_TIMEOUT) is reported and the session closed, so the client reconnects elsewhere. Publishers probe their origin at this interval too: a hung origin keeps accepting bytes into kernel buffers for minutes. A live stream sends media every few hundred ms, so 5 s of silence is abnormal; 5 s + 1 s checks + 3 s probe stays under 15 s.'),
   routeStaleMaxAge: f.duration('PROXY_ROUTE_STALE_MAX_AGE', '30m',
     'Static stability: while the registry, NATS or Redis does not answer, an edge keeps routing streams (and HLS/DASH sessions, WebRTC sessions) it already knows, from answers up to this old; only new streams fail (503 + Retry-After). Long enough to ride out a control-plane outage; counted in srsp_route_stale_answers_total.'),
   graceQuitTimeout: f.duration('PROXY_GRACE_QUIT_TIMEOUT', '20s',

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { OriginRejectedError, OriginUnreachableError } from '@srs-proxy/routing';
+import type { Endpoint } from '@srs-proxy/balancer';
+import { dialTcp, OriginRejectedError, OriginUnreachableError } from '@srs-proxy/routing';
 import { MessageConnection } from './connection.ts';
 import { HANDSHAKE_SIZE, clientC0C1, clientC2 } from './rtmp/handshake.ts';
 import { decodeCommand, isCommand, statusCode, statusInfo, CSID_COMMAND, commandMessage, type Command } from './rtmp/messages.ts';
@@ -146,4 +147,36 @@ function describe(cmd: Command): string {
   const info = statusInfo(cmd);
   if (!info) return cmd.name;
   return [info.code, info.description].filter((x) => typeof x === 'string' && x).join(': ') || cmd.name;
+}
+
+/**
+ * Liveness probe of an RTMP origin (a ProbeFn for OriginProber): a fresh connection and C0+C1,
+ * answered when S0+S1 arrive, then closed before C2. A hung process's kernel still accepts the
+ * connection and queues C0+C1; only the process sends S0+S1.
+ */
+export async function probeRtmpOrigin(endpoint: Endpoint, signal: AbortSignal, connectTimeoutMs: number): Promise<void> {
+  const socket = await dialTcp(endpoint, connectTimeoutMs);
+  const release = (): void => {
+    socket.destroy();
+  };
+  if (signal.aborted) {
+    release();
+    return;
+  }
+  signal.addEventListener('abort', release, { once: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let got = 0;
+      socket.on('data', (b: Buffer) => {
+        got += b.length;
+        if (got >= 1 + HANDSHAKE_SIZE) resolve();
+      });
+      socket.once('error', reject);
+      socket.once('close', () => reject(new Error(`origin closed the probe after ${got} bytes`)));
+      socket.write(clientC0C1());
+    });
+  } finally {
+    signal.removeEventListener('abort', release);
+    release();
+  }
 }

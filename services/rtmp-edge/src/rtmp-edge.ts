@@ -2,9 +2,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ConfigOf } from '@srs-proxy/runtime';
 import { listenTcp, errorMessage, type Drainable } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
-import { createEdgeRouter, routingSettings, type OriginRouter } from '@srs-proxy/routing';
+import { createEdgeRouter, routingSettings, OriginProber, type OriginRouter } from '@srs-proxy/routing';
 import type { rtmpEdgeSchema } from './config.ts';
 import { RtmpMetrics } from './metrics.ts';
+import { probeRtmpOrigin } from './origin.ts';
 import { ORIGIN_SETUP_TIMEOUT_MS, RtmpSession, type SessionTimeouts } from './session.ts';
 
 export type RtmpEdgeConfig = ConfigOf<typeof rtmpEdgeSchema>;
@@ -22,6 +23,8 @@ export class RtmpEdge implements Drainable {
   private readonly timeouts: SessionTimeouts;
   private readonly router: OriginRouter;
   private readonly closeRouting: () => void;
+  /** Confirms origins that sessions suspect of hanging (one probe per origin, shared). */
+  private readonly prober: OriginProber;
   /** Bound TCP port (useful with port 0 in tests). */
   port = 0;
 
@@ -39,7 +42,11 @@ export class RtmpEdge implements Drainable {
       originConnectMs: config.originConnectTimeout ?? settings.connectTimeoutMs,
       originSetupMs: ORIGIN_SETUP_TIMEOUT_MS,
       idleMs: config.idleTimeout,
+      stallMs: settings.stallTimeoutMs,
     };
+    const probeMs = this.timeouts.originConnectMs;
+    // A probe answers for every session on that origin until the next check of the interval.
+    this.prober = new OriginProber({ probe: (ep, signal) => probeRtmpOrigin(ep, signal, probeMs), timeoutMs: probeMs, reuseMs: settings.stallTimeoutMs / 2 });
   }
 
   /** Sessions in any phase. */
@@ -69,7 +76,7 @@ export class RtmpEdge implements Drainable {
       socket.destroy();
       return;
     }
-    const session = new RtmpSession(socket, this.deps.logger, this.router, this.metrics, this.timeouts, (s) => this.sessions.delete(s));
+    const session = new RtmpSession(socket, this.deps.logger, this.router, this.metrics, this.timeouts, (s) => this.sessions.delete(s), this.prober);
     this.sessions.add(session);
     void session.run();
   }
@@ -79,6 +86,7 @@ export class RtmpEdge implements Drainable {
     this.closed = true;
     const server = this.server;
     this.closeRouting();
+    this.prober.clear();
     for (const s of [...this.sessions]) s.close(reason, true);
     if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   }

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import { streamUrlFromRtmp, formatHostPort, type OriginRecord } from '@srs-proxy/balancer';
 import {
-  dialTcp, rtmpAnswer, OriginConnectTimeoutError, OriginTimeoutError, ORIGIN_UNREACHABLE, type OriginRouter, type CodeAnswers,
+  dialTcp, rtmpAnswer, OriginConnectTimeoutError, OriginTimeoutError, StallWatch, ORIGIN_STALLED, ORIGIN_UNREACHABLE,
+  type OriginProber, type OriginRouter, type CodeAnswers, type RouteTarget, type StallVerdict,
 } from '@srs-proxy/routing';
 import { errorCode, errorMessage, markSession, newCid, withSpan, type Logger, type SessionMark } from '@srs-proxy/runtime';
 import { MessageConnection } from './connection.ts';
@@ -36,6 +37,8 @@ export interface SessionTimeouts {
   originSetupMs: number;
   /** No byte in either direction while relaying. */
   idleMs: number;
+  /** PROXY_ORIGIN_STALL_TIMEOUT: an origin that neither reads nor sends for this long is checked (stall.ts). */
+  stallMs: number;
 }
 
 // Default origin set-up bound: an origin answers a replay in milliseconds; 5 s covers a loaded
@@ -57,6 +60,9 @@ export const RELAY_MAX_CHUNK_STREAMS = 256;
 export const RELAY_HIGH_WATER = 256 * 1024;
 // Lets an error status reach the client before the socket is destroyed.
 export const CLOSE_LINGER_MS = 1_000;
+// Resolution of the relay's periodic check (idle, stalled origin): 1 s keeps a hung origin's
+// detection within PROXY_ORIGIN_STALL_TIMEOUT + 1 s + one probe, at one timer per session.
+export const RELAY_CHECK_MS = 1_000;
 // Acknowledgement window and peer bandwidth announced to clients, as SRS does.
 const WINDOW_ACK_SIZE = 2_500_000;
 // What a client is told for the RTMP edge's own codes (origin and routing codes are shared).
@@ -83,6 +89,7 @@ export class RtmpSession {
   private abortError: Error | undefined;
   /** The session as the edge's announcements count it (publisher or player of its stream). */
   private mark: SessionMark | undefined;
+  /** A publisher's claim on its stream's placement, released on close. */
   private bytesIn = 0;
   private bytesOut = 0;
   private flushedIn = 0;
@@ -90,6 +97,15 @@ export class RtmpSession {
   private lastMoved = -1;
   private lastMoveAt = performance.now();
   private readonly acceptedAt = performance.now();
+  private streamUrl = '';
+  /** The origin relayed to (for stall reports and probes). */
+  private target: RouteTarget | undefined;
+  private stall: StallWatch | undefined;
+  /** 0, or the number of the wait for 'drain' on the origin socket in progress (RelaySample.backlog). */
+  private backlog = 0;
+  private backlogWaits = 0;
+  private probing = false;
+  private stalled = false;
 
   constructor(
     socket: Socket,
@@ -98,6 +114,8 @@ export class RtmpSession {
     private readonly metrics: RtmpMetrics,
     private readonly timeouts: SessionTimeouts,
     private readonly onClosed: (s: RtmpSession) => void = () => {},
+    /** Confirms a suspected hung origin; absent: a silent origin counts as hung without asking. */
+    private readonly prober?: OriginProber,
   ) {
     socket.setNoDelay(true);
     this.log = logger.child({ cid: this.cid, proto: 'rtmp', client: `${socket.remoteAddress}:${socket.remotePort}` });
@@ -120,6 +138,7 @@ export class RtmpSession {
         } catch (err) {
           throw new BadRequestError(`cannot route tcUrl=${setup.tcUrl} stream=${setup.streamName}: ${errorMessage(err)}`, err);
         }
+        this.streamUrl = streamUrl;
         this.log = this.log.child({ stream: streamUrl, role: setup.role });
         span.setAttributes({ 'srsp.stream': streamUrl, 'srsp.role': setup.role });
         this.log.info({ tcUrl: setup.tcUrl, name: setup.streamName }, `RTMP identify type=${setup.role}`);
@@ -209,6 +228,7 @@ export class RtmpSession {
    * answered and refused (or stalled after accepting) fails the session.
    */
   private async connectOrigin(setup: RecordedSetup, streamUrl: string): Promise<{ origin: OriginRecord; originStreamId: number }> {
+    this.target = undefined;
     const { target, value } = await this.router.route(streamUrl, async ({ origin, endpoint }) => {
       if (this.closed) throw this.abortError ?? new Error('session closed');
       const link = new RtmpOriginLink(await dialTcp(endpoint, this.timeouts.originConnectMs), SETUP_READER_LIMITS, SETUP_HIGH_WATER);
@@ -238,6 +258,7 @@ export class RtmpSession {
         clearTimeout(timer);
       }
     }, { log: this.log, cancelled: () => this.closed });
+    this.target = target;
     return { origin: target.origin, originStreamId: value.originStreamId };
   }
 
@@ -282,7 +303,9 @@ export class RtmpSession {
     this.log.info('RTMP start streaming');
     this.pipe(client.socket, origin.socket, toOrigin, restClient, 'in');
     this.pipe(origin.socket, client.socket, toClient, restOrigin, 'out');
-    const tick = Math.max(50, Math.min(5_000, this.timeouts.idleMs / 4));
+    // Players expect media from the origin; publishers only send, so their origin is probed.
+    this.stall = new StallWatch({ stallMs: this.timeouts.stallMs, expectsMedia: setup.role === 'play', probes: setup.role === 'publish' && this.prober !== undefined });
+    const tick = Math.max(50, Math.min(RELAY_CHECK_MS, this.timeouts.idleMs / 4, this.timeouts.stallMs / 4));
     this.idleTimer = setInterval(() => this.checkIdle(), tick);
     this.idleTimer.unref();
   }
@@ -297,7 +320,43 @@ export class RtmpSession {
     } else if (now - this.lastMoveAt >= this.timeouts.idleMs) {
       this.metrics.failures.inc({ reason: IDLE_TIMEOUT });
       this.close(`idle for ${this.timeouts.idleMs} ms`);
+      return;
     }
+    const verdict = this.stall?.check({ received: this.bytesOut, backlog: this.backlog });
+    if (verdict !== undefined) this.onStall(verdict);
+  }
+
+  /** A stall verdict: a backlog is conclusive; silence and the publisher's interval ask the prober. */
+  private onStall(verdict: StallVerdict): void {
+    const target = this.target;
+    if (this.closed || this.stalled || target === undefined) return;
+    if (verdict === 'not-reading') {
+      void this.originHung(`origin stopped reading: writes waited ${this.timeouts.stallMs} ms for drain`);
+      return;
+    }
+    const why = verdict === 'silent' ? `origin sent nothing for ${this.timeouts.stallMs} ms` : 'origin probe';
+    if (this.prober === undefined) {
+      void this.originHung(why);
+      return;
+    }
+    if (this.probing) return;
+    this.probing = true;
+    void this.prober.check(target.origin.id, target.endpoint).then((r) => {
+      this.probing = false;
+      if (!r.alive) void this.originHung(`${why}: ${r.reason ?? 'no answer'}`);
+      else if (verdict === 'silent') this.log.debug('origin silent but answers a probe: the stream is quiet, not the origin');
+    });
+  }
+
+  /** Reports the hung origin (bounded) before the client hears the close, so its reconnect is placed elsewhere. */
+  private async originHung(reason: string): Promise<void> {
+    const target = this.target;
+    if (this.closed || this.stalled || target === undefined) return;
+    this.stalled = true;
+    this.metrics.failures.inc({ reason: ORIGIN_STALLED });
+    this.log.warn({ code: ORIGIN_STALLED, origin: target.origin.id, reason }, 'RTMP origin hung');
+    await this.router.reportFailure(this.streamUrl, target.origin.id, reason, this.log);
+    this.close(reason, true);
   }
 
 
@@ -314,6 +373,7 @@ export class RtmpSession {
     let waiting = false;
     const resume = () => {
       waiting = false;
+      if (dir === 'in') this.backlog = 0;
       if (!this.closed) src.resume();
     };
     const forward = (buf: Buffer) => {
@@ -344,6 +404,7 @@ export class RtmpSession {
       // Any write past 16 KiB arms 'drain'; only past RELAY_HIGH_WATER do we wait for it.
       if (dst.writableLength > RELAY_HIGH_WATER && !waiting) {
         waiting = true;
+        if (dir === 'in') this.backlog = ++this.backlogWaits;
         src.pause();
         dst.once('drain', resume);
       }

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startNginxOrigin, startProxy, waitFor, type NginxOrigin, type ProxyHandle } from '../support/index.ts';
+import { publishClip } from '../../services/rtmp-edge/test/e2e-helpers.ts';
+
+/** The issue's bound: a hung origin's session is closed within 15 s. */
+const DETECT_BOUND_MS = 15_000;
+
+/** SIGSTOP a process for the rest of the test; `resume()` (idempotent) sends SIGCONT. */
+function freeze(pid: number): { resume(): void } {
+  process.kill(pid, 'SIGSTOP');
+  let frozen = true;
+  return {
+    resume() {
+      if (!frozen) return;
+      frozen = false;
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+}
+
+const playlist = (o: NginxOrigin, stream: string) => join(o.dir, 'live', `${stream}.m3u8`);
+
+test('a SIGSTOPped origin under a live RTMP publisher: the session closes within 15 s, the re-publish lands on the other origin', async (t) => {
+  const origins = [await startNginxOrigin(), await startNginxOrigin()];
+  t.after(async () => {
+    for (const o of origins) await o.stop().catch(() => {});
+  });
+  const proxy: ProxyHandle = await startProxy();
+  t.after(() => proxy.stop());
+  for (const o of origins) assert.equal((await proxy.register(o.heartbeatBody())).status, 200);
+
+  const url = `rtmp://127.0.0.1:${proxy.ports.rtmp}/live/hung`;
+  const first = publishClip(url, { loops: 100 });
+  t.after(() => first.stop('SIGKILL'));
+  // nginx-rtmp writes the stream's HLS playlist on the origin that received the publish.
+  const hungIdx = await waitFor(() => {
+    const i = origins.findIndex((o) => existsSync(playlist(o, 'hung')));
+    return i >= 0 ? i + 1 : undefined;
+  }, { timeoutMs: 20_000, what: 'the publish reaches an origin', procs: [first, proxy.proc] }) - 1;
+  const hung = origins[hungIdx]!;
+  const other = origins[1 - hungIdx]!;
+
+  const frozen = freeze(hung.proc.child.pid!);
+  t.after(() => frozen.resume());
+  const stoppedAt = performance.now();
+  // The edge closes the publisher's session: ffmpeg sees its connection end and exits.
+  await waitFor(() => first.child.exitCode !== null || first.child.signalCode !== null, { timeoutMs: 30_000, what: 'the publisher is disconnected' });
+  const closedAfter = performance.now() - stoppedAt;
+  t.diagnostic(`SIGSTOP -> publisher session closed: ${(closedAfter / 1000).toFixed(1)} s`);
+  assert.ok(closedAfter < DETECT_BOUND_MS, `session closed ${closedAfter.toFixed(0)} ms after SIGSTOP`);
+  assert.match(proxy.proc.output(), /RTMP origin hung/);
+  assert.match(proxy.proc.output(), /SRSP_ERR_ORIGIN_STALLED/);
+
+  // The encoder reconnects (a new ffmpeg): the edge's pick avoids the reported origin.
+  const again = publishClip(url, { loops: 100 });
+  t.after(() => again.stop('SIGKILL'));
+  const repubAt = performance.now();
+  await waitFor(() => existsSync(playlist(other, 'hung')), { timeoutMs: 20_000, what: 'the re-publish reaches the other origin', procs: [again, proxy.proc] });
+  t.diagnostic(`re-publish on the other origin after ${((performance.now() - repubAt) / 1000).toFixed(1)} s`);
+});
