@@ -16,6 +16,6 @@ export interface EdgeDeps {
    * invalidate an edge's local route cache. Absent (some tests): caches only expire by TTL.
    */
   events?: { subscribe(subject: string, handler: EventHandler): Subscription };
-  /** PROXY_ORIGIN_CONNECT_TIMEOUT, PROXY_ORIGIN_ATTEMPTS, PROXY_ROUTE_STALE_MAX_AGE, PROXY_ORIGIN_STALL_TIMEOUT; absent: the schema defaults. */
-  routing?: { connectTimeoutMs: number; attempts: number; staleMaxMs: number; stallTimeoutMs?: number };
+  /** PROXY_ORIGIN_CONNECT_TIMEOUT, PROXY_ORIGIN_ATTEMPTS, PROXY_ROUTE_STALE_MAX_AGE, PROXY_ORIGIN_STALL_TIMEOUT, PROXY_PLACEMENT_LEASE_INTERVAL; absent: the schema defaults. */
+  routing?: { connectTimeoutMs: number; attempts: number; staleMaxMs: number; stallTimeoutMs?: number; leaseIntervalMs?: number };
 }

@@ -16,3 +16,4 @@ export {
 } from './client-answer.ts';
 export { StallWatch, ORIGIN_STALLED, type StallVerdict, type RelaySample, type StallWatchOptions } from './stall.ts';
 export { OriginProber, type ProbeFn, type ProbeResult, type OriginProberOptions } from './origin-probe.ts';
+export { PlacementLeases, LEASE_FAILURE_LOG_INTERVAL_MS, type PlacementLease, type PlacementLeasesOptions, type LeaseTimers, type LeaseRenewal } from './placement-leases.ts';

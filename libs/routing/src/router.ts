@@ -7,6 +7,7 @@ import { reportOriginFailure, REPORT_TIMEOUT_MS } from './report.ts';
 import type { RouteCache } from './route-cache.ts';
 import { ControlPlaneGuard } from './control-plane.ts';
 import type { RoutingSettings } from './settings.ts';
+import type { PlacementLeases } from './placement-leases.ts';
 
 /** One origin to try: its record, the endpoint of the router's protocol, and which try this is (1-based). */
 export interface RouteTarget {
@@ -27,6 +28,8 @@ export interface OriginRouterOptions {
   controlPlane?: ControlPlaneGuard;
   /** Bound on awaiting a failure report (tests shrink it). */
   reportTimeoutMs?: number;
+  /** The edge's placement leases: its publisher sessions claim their streams here (absent: no leases). */
+  leases?: PlacementLeases;
 }
 
 export interface RouteOptions {
@@ -52,6 +55,8 @@ export class OriginRouter {
   readonly settings: RoutingSettings;
   readonly cache: RouteCache | undefined;
   readonly controlPlane: ControlPlaneGuard;
+  /** Where the edge's publisher sessions claim their streams' placement (PlacementLeases). */
+  readonly leases: PlacementLeases | undefined;
   private readonly registry: RegistryClient;
   private readonly log: Logger;
   private readonly reportTimeoutMs: number;
@@ -63,6 +68,7 @@ export class OriginRouter {
     this.settings = opts.settings;
     this.log = opts.logger;
     this.cache = opts.cache;
+    this.leases = opts.leases;
     this.controlPlane = opts.controlPlane ?? new ControlPlaneGuard({ edge: opts.protocol, logger: opts.logger });
     this.reportTimeoutMs = opts.reportTimeoutMs ?? REPORT_TIMEOUT_MS;
     if (!(this.settings.attempts >= 1)) throw new RangeError(`attempts must be at least 1, got ${this.settings.attempts}`);

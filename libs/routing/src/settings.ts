@@ -13,6 +13,8 @@ export interface RoutingSettings {
   staleMaxMs: number;
   /** PROXY_ORIGIN_STALL_TIMEOUT: how long a relay tolerates an origin that neither reads nor sends (stall.ts). */
   stallTimeoutMs?: number;
+  /** PROXY_PLACEMENT_LEASE_INTERVAL: how often an edge renews its live publishers' placements (placement-leases.ts). */
+  leaseIntervalMs?: number;
 }
 
 /** The schema's defaults, for edges started without an entry (tests). */
@@ -21,6 +23,7 @@ export const DEFAULT_ROUTING_SETTINGS: Required<RoutingSettings> = {
   attempts: commonSchema.originAttempts.parse(commonSchema.originAttempts.default, commonSchema.originAttempts.env),
   staleMaxMs: commonSchema.routeStaleMaxAge.parse(commonSchema.routeStaleMaxAge.default, commonSchema.routeStaleMaxAge.env),
   stallTimeoutMs: commonSchema.originStallTimeout.parse(commonSchema.originStallTimeout.default, commonSchema.originStallTimeout.env),
+  leaseIntervalMs: commonSchema.placementLeaseInterval.parse(commonSchema.placementLeaseInterval.default, commonSchema.placementLeaseInterval.env),
 };
 
 export function routingSettings(given: Partial<RoutingSettings> | undefined): Required<RoutingSettings> {

@@ -60,8 +60,12 @@ export const f = {
       return Number(raw);
     }),
   /** Go duration syntax (`20s`, `1m30s`, `500ms`), in milliseconds. */
-  duration: (env: string, def: string, doc: string): Field<number> =>
-    field(env, def, doc, (raw, v) => requireDuration(v, need(raw, v))),
+  duration: (env: string, def: string, doc: string, minMs = 0, maxMs = Number.MAX_SAFE_INTEGER): Field<number> =>
+    field(env, def, doc, (raw, v) => {
+      const ms = requireDuration(v, need(raw, v));
+      if (ms < minMs || ms > maxMs) throw new ConfigError(v, `${raw} is outside ${minMs}ms..${maxMs}ms`);
+      return ms;
+    }),
   /** Upstream convention: exactly `on` enables. We also accept true/1/yes for convenience. */
   onOff: (env: string, def: 'on' | 'off', doc: string): Field<boolean> =>
     field(env, def, doc, (raw, v) => {

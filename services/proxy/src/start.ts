@@ -97,7 +97,7 @@ export async function startProxy(role: Role, common: Common, logger: Logger): Pr
       metrics,
       registry: client,
       events: bus,
-      routing: { connectTimeoutMs: common.originConnectTimeout, attempts: common.originAttempts, staleMaxMs: common.routeStaleMaxAge, stallTimeoutMs: common.originStallTimeout },
+      routing: { connectTimeoutMs: common.originConnectTimeout, attempts: common.originAttempts, staleMaxMs: common.routeStaleMaxAge, stallTimeoutMs: common.originStallTimeout, leaseIntervalMs: common.placementLeaseInterval },
     });
     await starter.add(edgeRole, async () => {
       await edge.start();

@@ -1,10 +1,11 @@
 import { isIP } from 'node:net';
 import type { ConfigOf, Drainable } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
-import { createEdgeRouter } from '@srs-proxy/routing';
+import { BoundedMap, type RtcSession } from '@srs-proxy/balancer';
+import { createEdgeRouter, type PlacementLease } from '@srs-proxy/routing';
 import type { rtcEdgeSchema } from './config.ts';
 import { RtcMetrics } from './metrics.ts';
-import { UdpRelay } from './udp-relay.ts';
+import { KNOWN_SESSION_TTL_MS, MAX_KNOWN_SESSIONS, UdpRelay } from './udp-relay.ts';
 import { RtcSignalling } from './signalling.ts';
 
 export type RtcEdgeConfig = ConfigOf<typeof rtcEdgeSchema>;
@@ -24,6 +25,10 @@ export class RtcEdge implements Drainable {
   private readonly signalling: RtcSignalling;
   private readonly metrics: RtcMetrics;
   private readonly closeRouting: () => void;
+  /** Publishers signalled here whose relay session has not opened yet (ufrag → session); they expire like the relay's. */
+  private readonly publishers = new BoundedMap<string, RtcSession>(KNOWN_SESSION_TTL_MS, MAX_KNOWN_SESSIONS);
+  /** Placement leases of the publishers relayed here, by ufrag, released when their relay session closes. */
+  private readonly leases = new Map<string, PlacementLease>();
 
   constructor(
     private readonly deps: EdgeDeps,
@@ -40,9 +45,24 @@ export class RtcEdge implements Drainable {
       family,
     );
     this.metrics = new RtcMetrics(deps.metrics, this.relay.counters);
-    this.relay.onSessionOpened = () => this.metrics.sessionsOpened.inc();
-    this.relay.onSessionClosed = (_s, reason) => this.metrics.sessionsClosed.inc({ reason: closeReasonLabel(reason) });
     const routing = createEdgeRouter(deps, { edge: 'rtc-edge', protocol: 'api' });
+    const clock = now ?? Date.now;
+    this.relay.onSessionOpened = (session) => {
+      this.metrics.sessionsOpened.inc();
+      // A WHIP publisher's media flows to its origin: this edge owns the stream's placement while it lasts.
+      const ufrag = session.record.ufrag;
+      const publisher = this.publishers.peek(ufrag, clock());
+      if (publisher === undefined) return;
+      this.publishers.delete(ufrag);
+      const lease = routing.router.leases?.add(publisher.stream_url, publisher.origin_id, 'rtc');
+      if (lease !== undefined) this.leases.set(ufrag, lease);
+    };
+    this.relay.onSessionClosed = (session, reason) => {
+      this.metrics.sessionsClosed.inc({ reason: closeReasonLabel(reason) });
+      const ufrag = session.record.ufrag;
+      this.leases.get(ufrag)?.release();
+      this.leases.delete(ufrag);
+    };
     this.closeRouting = routing.close;
     this.signalling = new RtcSignalling(
       {
@@ -51,6 +71,7 @@ export class RtcEdge implements Drainable {
         router: routing.router,
         metrics: this.metrics,
         relay: this.relay,
+        onPublisher: (session) => this.publishers.set(session.ufrag, session, clock()),
       },
       { udpPort: () => this.port, candidateIp: config.candidate },
     );
@@ -87,6 +108,8 @@ export class RtcEdge implements Drainable {
     if (this.closed) return;
     this.closed = true;
     this.closeRouting();
+    this.publishers.clear();
+    this.leases.clear();
     await this.signalling.close();
     await this.relay.close(reason);
     this.metrics.release();

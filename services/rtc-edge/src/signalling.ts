@@ -56,6 +56,8 @@ interface SignallingDeps {
   metrics: RtcMetrics;
   /** The local relay: sessions signalled here are relayed without a registry lookup. */
   relay: { remember(session: RtcSession): void; end(ufrag: string, reason: string): boolean };
+  /** A WHIP (or legacy publish) offer was answered: the session is a publisher of its stream. */
+  onPublisher?: (session: RtcSession) => void;
 }
 
 type Api = 'whip' | 'whep' | 'publish' | 'play' | 'resource' | 'versions' | 'redirect' | 'other';
@@ -195,6 +197,7 @@ export class RtcSignalling {
       }
       const answer = this.rewrite(res.body.toString('utf8'));
       const session = await this.store(key.key, origin, api, answer, offerIce, log);
+      if (kind === 'whip') this.deps.onPublisher?.(session);
       span.setAttribute('srsp.rtc.ufrag', session.ufrag);
       const location = firstHeader(res.headers.location);
       let proxied: string | undefined;
@@ -247,6 +250,7 @@ export class RtcSignalling {
       }
       const answer = this.rewrite(a.sdp);
       const session = await this.store(key, origin, apiEndpoint, answer, offerIce, log);
+      if (api === 'publish') this.deps.onPublisher?.(session);
       span.setAttribute('srsp.rtc.ufrag', session.ufrag);
       const out = JSON.stringify({ ...(a as object), sdp: answer.sdp });
       const reply = passReply({ ...res, body: Buffer.from(out) }, undefined);

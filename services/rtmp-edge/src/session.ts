@@ -5,6 +5,7 @@ import {
   type OriginProber, type OriginRouter, type CodeAnswers, type RouteTarget, type StallVerdict,
 } from '@srs-proxy/routing';
 import { errorCode, errorMessage, markSession, newCid, withSpan, type Logger, type SessionMark } from '@srs-proxy/runtime';
+import type { PlacementLease } from '@srs-proxy/routing';
 import { MessageConnection } from './connection.ts';
 import { BadRequestError, SetupTimeoutError, BAD_REQUEST, IDLE_TIMEOUT, SETUP_TIMEOUT } from './errors.ts';
 import type { RtmpMetrics, SessionRole } from './metrics.ts';
@@ -90,6 +91,7 @@ export class RtmpSession {
   /** The session as the edge's announcements count it (publisher or player of its stream). */
   private mark: SessionMark | undefined;
   /** A publisher's claim on its stream's placement, released on close. */
+  private lease: PlacementLease | undefined;
   private bytesIn = 0;
   private bytesOut = 0;
   private flushedIn = 0;
@@ -146,6 +148,8 @@ export class RtmpSession {
         span.setAttribute('srsp.origin', origin.id);
         this.startRelay(setup, originStreamId);
         if (!this.closed) this.mark = markSession('rtmp-edge', 'rtmp', streamUrl, setup.role);
+        // A publisher's edge owns its stream's placement while it relays (placement-leases.ts).
+        if (!this.closed && setup.role === 'publish') this.lease = this.router.leases?.add(streamUrl, origin.id, 'rtmp');
       });
     } catch (err) {
       this.fail(this.abortError ?? err);
@@ -444,6 +448,7 @@ export class RtmpSession {
     if (this.closed) return;
     this.closed = true;
     this.mark?.close();
+    this.lease?.release();
     clearTimeout(this.setupTimer);
     clearInterval(this.idleTimer);
     this.flushBytes();

@@ -1,6 +1,7 @@
 import type { OriginRecord } from '@srs-proxy/balancer';
 import { srtRejectReason, SrtReject, type OriginRouter } from '@srs-proxy/routing';
 import { errorCode, errorMessage, markSession, withSpan, type Logger, type SessionMark } from '@srs-proxy/runtime';
+import type { PlacementLease } from '@srs-proxy/routing';
 import { SocketIdCollisionError, SOCKET_ID_COLLISION } from './errors.ts';
 import type { RelayCounters, SessionResult, SrtMetrics } from './metrics.ts';
 import { SrtOriginLink } from './origin-link.ts';
@@ -62,6 +63,8 @@ export class SrtSession {
   private readonly startedAt = performance.now();
   /** The session as the edge's announcements count it (publisher or player of its stream). */
   private mark: SessionMark | undefined;
+  /** A publisher's claim on its stream's placement, released on close. */
+  private lease: PlacementLease | undefined;
 
   constructor(
     private readonly host: SrtSessionHost,
@@ -102,6 +105,8 @@ export class SrtSession {
       result = await withSpan('srt.session.setup', { 'srt.mode': this.mode, 'srt.stream_url': this.streamUrl, 'srt.caller': `${this.callerAddress}:${this.callerPort}` }, async (span) => {
         const r = await this.setup();
         if (r === 'established' && !this.closed) this.mark = markSession('srt-edge', 'srt', this.streamUrl, this.mode === 'publish' ? 'publish' : 'play');
+        // A publisher's edge owns its stream's placement while it relays (placement-leases.ts).
+        if (r === 'established' && !this.closed && this.mode === 'publish' && this.origin) this.lease = this.host.router.leases?.add(this.streamUrl, this.origin.id, 'srt');
         span.setAttribute('srt.result', r);
         if (this.origin) span.setAttribute('srt.origin', this.origin.id);
         return r;
@@ -252,6 +257,7 @@ export class SrtSession {
     this.state = 'closed';
     this.closeReason = reason;
     this.mark?.close();
+    this.lease?.release();
     if (wasEstablished && notifyPeers) {
       const ts = this.host.timestamp();
       this.link?.send(buildShutdown(this.originSocketId, ts));
