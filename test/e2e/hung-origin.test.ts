@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNginxOrigin, startProxy, waitFor, type NginxOrigin, type ProxyHandle } from '../support/index.ts';
+import { request } from 'undici';
 import { publishClip } from '../../services/rtmp-edge/test/e2e-helpers.ts';
+import { startNmsOrigin } from '../support/nms-origin.ts';
 
 /** The issue's bound: a hung origin's session is closed within 15 s. */
 const DETECT_BOUND_MS = 15_000;
@@ -64,4 +66,52 @@ test('a SIGSTOPped origin under a live RTMP publisher: the session closes within
   const repubAt = performance.now();
   await waitFor(() => existsSync(playlist(other, 'hung')), { timeoutMs: 20_000, what: 'the re-publish reaches the other origin', procs: [again, proxy.proc] });
   t.diagnostic(`re-publish on the other origin after ${((performance.now() - repubAt) / 1000).toFixed(1)} s`);
+});
+
+test('an FLV player whose origin is SIGSTOPped: its response ends within 15 s and the origin is reported', async (t) => {
+  const origins = [await startNmsOrigin(), await startNmsOrigin()];
+  t.after(async () => {
+    for (const o of origins) await o.stop().catch(() => {});
+  });
+  const proxy: ProxyHandle = await startProxy();
+  t.after(() => proxy.stop());
+  for (const o of origins) assert.equal((await proxy.register(o.heartbeatBody())).status, 200);
+
+  // Published through the edge, so the player's pick meets the publisher's origin.
+  const publisher = publishClip(`rtmp://127.0.0.1:${proxy.ports.rtmp}/live/hungflv`, { loops: 100 });
+  t.after(() => publisher.stop('SIGKILL'));
+  const published = (i: number) => origins[i]!.events().some((e) => e.event === 'postPublish' && e.path === '/live/hungflv');
+  const hungIdx = await waitFor(() => (published(0) ? 1 : published(1) ? 2 : undefined), {
+    timeoutMs: 20_000, what: 'the publish reaches an origin', procs: [publisher, proxy.proc],
+  }) - 1;
+  const hung = origins[hungIdx]!;
+  const other = origins[1 - hungIdx]!;
+
+  const res = await request(`http://127.0.0.1:${proxy.ports.http}/live/hungflv.flv`);
+  assert.equal(res.statusCode, 200);
+  let bytes = 0;
+  let frozen: { resume(): void } | undefined;
+  let stoppedAt = 0;
+  t.after(() => frozen?.resume());
+  // Media flows first; then the origin is frozen; the loop ends when the edge ends the response.
+  for await (const chunk of res.body) {
+    bytes += (chunk as Buffer).length;
+    if (frozen === undefined && bytes > 64 * 1024) {
+      frozen = freeze(hung.proc.child.pid!);
+      stoppedAt = performance.now();
+    }
+  }
+  const endedAfter = performance.now() - stoppedAt;
+  assert.ok(frozen !== undefined, `the response ended after ${bytes} bytes, before the origin was frozen`);
+  t.diagnostic(`SIGSTOP -> FLV response ended: ${(endedAfter / 1000).toFixed(1)} s (${bytes} bytes relayed)`);
+  assert.ok(endedAfter < DETECT_BOUND_MS, `FLV response ended ${endedAfter.toFixed(0)} ms after SIGSTOP`);
+  assert.match(proxy.proc.output(), /HTTP origin hung/);
+
+  // The reported origin is avoided: the encoder's reconnect is placed on the other one.
+  await waitFor(() => publisher.child.exitCode !== null || publisher.child.signalCode !== null, { timeoutMs: 15_000, what: 'the publisher is disconnected' });
+  const again = publishClip(`rtmp://127.0.0.1:${proxy.ports.rtmp}/live/hungflv`, { loops: 100 });
+  t.after(() => again.stop('SIGKILL'));
+  await waitFor(() => other.events().some((e) => e.event === 'postPublish' && e.path === '/live/hungflv'), {
+    timeoutMs: 20_000, what: 'the re-publish reaches the other origin', procs: [again, proxy.proc],
+  });
 });

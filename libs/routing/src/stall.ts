@@ -18,6 +18,11 @@ export interface RelaySample {
    * time a new wait starts (so a wait that drained and started again is a new one).
    */
   backlog: number;
+  /**
+   * The relay itself holds the origin back (paused for a slow client): silence is ours, not the
+   * origin's, and does not count (the slow-client bound deals with it).
+   */
+  held?: boolean;
 }
 
 export interface StallWatchOptions {
@@ -69,6 +74,9 @@ export class StallWatch {
     }
     if (this.received === undefined) {
       this.received = sample.received;
+    } else if (sample.held === true) {
+      this.received = sample.received;
+      this.lastReceivedAt = now;
     } else if (sample.received !== this.received) {
       this.received = sample.received;
       this.lastReceivedAt = now;

@@ -30,6 +30,15 @@ test('a player whose origin had sent media and then went silent: silent after th
   assert.deepEqual(verdicts, [[4_000, 'silent'], [9_000, 'silent']]);
 });
 
+test('silence while the relay holds the origin back (slow client) does not count', () => {
+  const h = harness({ expectsMedia: true });
+  let received = 0;
+  h.run(() => ({ received: (received += 1_000), backlog: 0 }), 3_000);
+  assert.deepEqual(h.run(() => ({ received, backlog: 0, held: true }), 30_000), []);
+  // Released and still silent: the bound counts from the last held check (one tick before).
+  assert.deepEqual(h.run(() => ({ received, backlog: 0 }), 6_000), [[4_000, 'silent']]);
+});
+
 test('a play that never received media after set-up is left to the idle timeout', () => {
   const h = harness({ expectsMedia: true });
   assert.deepEqual(h.run(() => ({ received: 0, backlog: 0 }), 60_000), []);

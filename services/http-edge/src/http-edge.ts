@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenTcp, PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER, type ConfigOf, type Drainable, type Logger } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
-import { routingSettings } from '@srs-proxy/routing';
+import { OriginProber, routingSettings } from '@srs-proxy/routing';
 import type { httpEdgeSchema } from './config.ts';
 import { DEFAULT_HTTP_EDGE_LIMITS, type HttpEdgeLimits } from './limits.ts';
 import { route, type Route, type StreamKind } from './route.ts';
@@ -10,6 +10,7 @@ import { OriginHttpClient, readDocument } from './origin-client.ts';
 import { EdgeRouting, type Fetched, type InFlight, type OriginRequest } from './origin-routing.ts';
 import { StreamSessions, type StreamTarget } from './stream-sessions.ts';
 import { Responder, TEXT } from './responder.ts';
+import { LiveStallChecks, probeHttpOrigin } from './stall-checks.ts';
 import { StaticFiles } from './static-files.ts';
 import { SegmentCache, type SegmentFill } from './cache/segment-cache.ts';
 import { PlaylistCache, type PlaylistFill } from './cache/playlist-cache.ts';
@@ -66,6 +67,7 @@ export class HttpEdge implements Drainable {
   private readonly routing: EdgeRouting;
   private readonly sessions: StreamSessions;
   private readonly answer: Responder;
+  private readonly stalls: LiveStallChecks;
   /** Undefined when PROXY_HLS_SEGMENT_CACHE_BYTES or its TTL is 0. */
   private readonly segments: SegmentCache | undefined;
   /** Undefined when PROXY_HLS_PLAYLIST_CACHE_TTL is 0. */
@@ -89,7 +91,16 @@ export class HttpEdge implements Drainable {
     this.bytesOut = new BatchedCounter(m.bytesOut, ['kind']);
     this.cacheCount = new BatchedCounter(m.cacheRequests, ['cache', 'result']);
     const l = this.limits;
-    this.answer = new Responder(l, m, this.bytesOut, deps.logger);
+    const stallMs = routingSettings(deps.routing).stallTimeoutMs;
+    const probeMs = l.originConnectTimeoutMs;
+    this.stalls = new LiveStallChecks({
+      stallMs,
+      // One probe per origin answers for every player of it until the next suspicion.
+      prober: new OriginProber({ probe: (ep, signal) => probeHttpOrigin(ep, signal, probeMs), timeoutMs: probeMs, reuseMs: stallMs / 2 }),
+      report: (streamUrl, originId, reason) => this.routing.reportFailure(streamUrl, originId, reason),
+      log: deps.logger,
+    });
+    this.answer = new Responder(l, m, this.bytesOut, deps.logger, this.stalls);
     this.origins = new OriginHttpClient({
       connectTimeoutMs: l.originConnectTimeoutMs,
       headersTimeoutMs: l.originHeadersTimeoutMs,
@@ -155,6 +166,7 @@ export class HttpEdge implements Drainable {
   async close(reason = 'close'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stalls.close();
     this.answer.closeRelays(reason);
     const server = this.server;
     if (server) {

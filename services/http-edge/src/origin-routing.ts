@@ -89,6 +89,11 @@ export class EdgeRouting {
     return value;
   }
 
+  /** Reports an origin that hung under a live relay (the shared bounded report; the cached route dropped). */
+  reportFailure(streamUrl: string, originId: string, reason: string): Promise<void> {
+    return this.#router.reportFailure(streamUrl, originId, reason);
+  }
+
   #originTarget(origin: OriginRecord, ep: Endpoint): OriginTarget {
     let t = this.#targets.get(origin);
     if (t === undefined) {

@@ -41,6 +41,16 @@ export class BodyRelay implements BodySink {
     return this.#closed;
   }
 
+  /** Body bytes relayed so far (the stall check reads it; nothing runs per chunk for it). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** True while the origin is paused for this relay's slow client. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   start(): void {
     this.res.on('drain', this.#onDrain);
     this.res.once('close', this.#onClientClose);

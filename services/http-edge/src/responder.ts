@@ -5,6 +5,7 @@ import { clientResponseHeaders, CORS_HEADERS, DOCUMENT_DROPPED } from './headers
 import type { Fetched } from './origin-routing.ts';
 import type { StreamTarget } from './stream-sessions.ts';
 import { BodyRelay, type RelayLimits } from './relay.ts';
+import type { LiveStallChecks } from './stall-checks.ts';
 import type { StoredResponse } from './cache/segment-cache.ts';
 import type { PlaylistVariant } from './cache/playlist-cache.ts';
 import { rewritePlaylist } from './hls/playlist-rewrite.ts';
@@ -29,6 +30,8 @@ export class Responder {
     private readonly m: HttpEdgeMetrics,
     private readonly bytesOut: BatchedCounter,
     private readonly log: Logger,
+    /** Watches live relays for a hung origin (absent: only the origin body-idle bound applies). */
+    private readonly stalls?: LiveStallChecks,
   ) {
     this.#activeStreams = new LabelCache((kind) => m.activeStreams.labels(kind));
     this.#noisy = new RateLimitedLog(log);
@@ -82,6 +85,7 @@ export class Responder {
     const bytes = this.bytesOut.get(label);
     const relay = new BodyRelay(fetched.ex, res, this.limits, (n) => bytes.inc(n), (end) => {
       this.#relays.delete(relay);
+      if (live) this.stalls?.unwatch(relay);
       if (live) this.#activeStreams.get(kind).dec();
       if (end.reason === 'slow-client') {
         this.m.slowClients.labels(label).inc();
@@ -93,6 +97,7 @@ export class Responder {
       }
     });
     this.#relays.add(relay);
+    if (live) this.stalls?.watch(relay, target.streamUrl, fetched.origin, fetched.to.ep);
     relay.start();
   }
 
