@@ -114,7 +114,14 @@ export function serveRegistryRequests(deps: RespondersDeps): Subscription[] {
             }
           }
           const stamp = cache?.stamp() ?? 0;
-          const r = await balancer.pick(req.stream_url, opts);
+          let r;
+          try {
+            r = await balancer.pick(req.stream_url, opts);
+          } catch (err) {
+            // No origin at all may mean a store that came back empty: restore what we know, then pick again.
+            if (errorCode(err) !== NO_ORIGIN || deps.restoreStore === undefined || !(await deps.restoreStore().catch(() => false))) throw err;
+            r = await balancer.pick(req.stream_url, opts);
+          }
           cache?.remember(req.stream_url, r.origin, stamp, now(), r.fresh);
           result = r.fresh ? (r.replaced ? 'failover' : 'fresh') : 'sticky';
           span?.setAttributes({ 'srsp.origin': r.origin.id, 'srsp.pick': result });
