@@ -5,6 +5,7 @@ export {
 export { classifyFailure, isOriginDown, CONNECT_FAILURE_CODES, type OriginFailure } from './failure.ts';
 export { reportOriginFailure, REPORT_TIMEOUT_MS } from './report.ts';
 export { RouteCache, type RouteCacheOptions, type RouteEvents } from './route-cache.ts';
+export { StaleIfErrorMap } from './stale-map.ts';
 export { ControlPlaneGuard, ControlPlaneUnavailableError, isControlPlaneFailure, CONTROL_PLANE_UNAVAILABLE, CONTROL_PLANE_RETRY_MS, type ControlPlaneGuardOptions } from './control-plane.ts';
 export { OriginRouter, type OriginRouterOptions, type RouteOptions, type RouteTarget } from './router.ts';
 export { dialTcp } from './dial.ts';

@@ -1,4 +1,5 @@
-import { BoundedMap, type OriginRecord } from '@srs-proxy/balancer';
+import type { OriginRecord } from '@srs-proxy/balancer';
+import { StaleIfErrorMap } from './stale-map.ts';
 import {
   subjects, type EventHandler, type OriginExpiredEvent, type StreamOriginFailedEvent, type StreamPickedEvent, type Subscription,
 } from '@srs-proxy/bus';
@@ -21,10 +22,6 @@ export interface RouteCacheOptions {
   now?: () => number;
 }
 
-interface CachedRoute {
-  origin: OriginRecord;
-  at: number;
-}
 
 /** Longest stream URL an event may name before it is ignored (the registry's own bound). */
 const MAX_EVENT_STREAM_URL = 4096;
@@ -37,14 +34,10 @@ const MAX_EVENT_STREAM_URL = 4096;
  * given) entries still expire by TTL, and a connect failure drops its entry on this edge.
  */
 export class RouteCache {
-  readonly #entries: BoundedMap<string, CachedRoute>;
-  readonly #now: () => number;
-  readonly #freshMs: number;
+  readonly #entries: StaleIfErrorMap<string, OriginRecord>;
 
   constructor(opts: RouteCacheOptions) {
-    this.#freshMs = opts.ttlMs;
-    this.#entries = new BoundedMap(Math.max(opts.ttlMs, opts.staleMs ?? 0), opts.maxEntries);
-    this.#now = opts.now ?? Date.now;
+    this.#entries = new StaleIfErrorMap({ freshMs: opts.ttlMs, staleMs: opts.staleMs, maxEntries: opts.maxEntries, now: opts.now });
   }
 
   get size(): number {
@@ -53,34 +46,27 @@ export class RouteCache {
 
   /** The stream's origin while the pick is fresh (reused without asking the registry). */
   get(streamUrl: string): OriginRecord | undefined {
-    const now = this.#now();
-    const e = this.#entries.peek(streamUrl, now);
-    return e !== undefined && now - e.at < this.#freshMs ? e.origin : undefined;
+    return this.#entries.fresh(streamUrl);
   }
 
   /** The stream's last known origin at any age the cache keeps: only for when the registry cannot answer. */
   stale(streamUrl: string): OriginRecord | undefined {
-    return this.#entries.peek(streamUrl, this.#now())?.origin;
+    return this.#entries.stale(streamUrl);
   }
 
   set(streamUrl: string, origin: OriginRecord): void {
-    const now = this.#now();
-    this.#entries.set(streamUrl, { origin, at: now }, now);
+    this.#entries.set(streamUrl, origin);
   }
 
   /** Drops the stream's entry; with `originId`, only when it names that origin. */
   forget(streamUrl: string, originId?: string): void {
-    if (originId === undefined) {
-      this.#entries.delete(streamUrl);
-      return;
-    }
-    if (this.#entries.peek(streamUrl, this.#now())?.origin.id === originId) this.#entries.delete(streamUrl);
+    if (originId === undefined || this.#entries.stale(streamUrl)?.id === originId) this.#entries.delete(streamUrl);
   }
 
   /** Drops every stream placed on `originId` (an O(entries) scan; origins expire rarely). */
   forgetOrigin(originId: string): void {
     const stale: string[] = [];
-    for (const [stream, e] of this.#entries.entries(this.#now())) if (e.origin.id === originId) stale.push(stream);
+    for (const [stream, origin] of this.#entries.entries()) if (origin.id === originId) stale.push(stream);
     for (const s of stale) this.#entries.delete(s);
   }
 

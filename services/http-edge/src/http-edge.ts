@@ -108,7 +108,10 @@ export class HttpEdge implements Drainable {
       keepAliveTimeoutMs: l.originKeepAliveMs,
     });
     this.routing = new EdgeRouting({ deps, client: this.origins, ttlMs: l.routeCacheTtlMs, now, onFailover: () => m.failovers.inc() });
-    this.sessions = new StreamSessions({ registry: deps.registry, ttlMs: l.routeCacheTtlMs, maxEntries: l.routeCacheMaxEntries, now });
+    this.sessions = new StreamSessions({
+      registry: deps.registry, controlPlane: this.routing.controlPlane, ttlMs: l.routeCacheTtlMs,
+      staleMs: routingSettings(deps.routing).staleMaxMs, maxEntries: l.routeCacheMaxEntries, now,
+    });
     if (config.segmentCacheBytes > 0 && config.segmentCacheTtl > 0) {
       this.segments = new SegmentCache(
         { maxBytes: config.segmentCacheBytes, ttlMs: config.segmentCacheTtl, now },

@@ -1,6 +1,6 @@
 import { formatHostPort, type Endpoint, type OriginRecord } from '@srs-proxy/balancer';
 import type { EdgeDeps } from '@srs-proxy/bus';
-import { createEdgeRouter, OriginFailedError, type OriginRouter } from '@srs-proxy/routing';
+import { createEdgeRouter, OriginFailedError, type ControlPlaneGuard, type OriginRouter } from '@srs-proxy/routing';
 import type { HeaderList } from './headers.ts';
 import type { OriginHttpClient, OriginExchange } from './origin-client.ts';
 
@@ -60,6 +60,11 @@ export class EdgeRouting {
     const routing = createEdgeRouter(opts.deps, { edge: 'http-edge', protocol: 'http', freshTtlMs: opts.ttlMs, now: opts.now });
     this.#router = routing.router;
     this.#closeRouter = routing.close;
+  }
+
+  /** The edge's gate to the registry, shared with the session lookups. */
+  get controlPlane(): ControlPlaneGuard {
+    return this.#router.controlPlane;
   }
 
   /** The stream's origin when a recent pick is held (the hot path: no registry, no promise). */

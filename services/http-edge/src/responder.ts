@@ -116,7 +116,7 @@ export class Responder {
   /** Answers an error with a short text (no origin details) and logs the details. */
   fail(kind: string, r: Route, res: ServerResponse, err: unknown): void {
     if (res.destroyed) return;
-    const { status, text } = clientError(err);
+    const { status, text, retryAfter } = clientError(err);
     const detail = { kind: kindLabel(kind), target: r.target.slice(0, 256), code: errorCode(err), err: errorMessage(err), status };
     if (errorCode(err) === UNKNOWN_SESSION) this.#noisy.warn(detail, 'unknown HLS/DASH session id');
     else if (status >= 500) this.#noisy.warn(detail, 'HTTP request failed');
@@ -125,8 +125,8 @@ export class Responder {
       return;
     }
     const body = `${text}\n`;
-    res
-      .writeHead(status, { ...(kind === 'static' ? {} : CORS_HEADERS), 'content-type': TEXT, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
-      .end(body);
+    const headers: Record<string, string | number> = { ...(kind === 'static' ? {} : CORS_HEADERS), 'content-type': TEXT, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) };
+    if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+    res.writeHead(status, headers).end(body);
   }
 }

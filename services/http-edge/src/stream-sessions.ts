@@ -1,5 +1,6 @@
 import { BoundedMap, type HlsSession, type HttpStreamUrl } from '@srs-proxy/balancer';
 import type { RegistryClient } from '@srs-proxy/bus';
+import { StaleIfErrorMap, type ControlPlaneGuard } from '@srs-proxy/routing';
 import { streamKeyOf, plausibleSpbhid, type Route, type StreamKind } from './route.ts';
 import { UnknownSessionError } from './errors.ts';
 
@@ -27,8 +28,12 @@ export interface StreamTarget {
 
 export interface StreamSessionsOptions {
   registry: RegistryClient;
+  /** The edge's gate to the registry: a known session keeps being served while the control plane is down. */
+  controlPlane: ControlPlaneGuard;
   /** How long a session lookup is reused without asking the registry. */
   ttlMs: number;
+  /** How long a session is kept to answer from while the control plane does not (PROXY_ROUTE_STALE_MAX_AGE). */
+  staleMs: number;
   /** Bound on cached sessions whatever ids clients invent. */
   maxEntries: number;
   now: () => number;
@@ -41,16 +46,17 @@ export interface StreamSessionsOptions {
  */
 export class StreamSessions {
   /** spbhid → session. */
-  readonly #byId: BoundedMap<string, SpbhidSession>;
+  readonly #byId: StaleIfErrorMap<string, SpbhidSession>;
   /** stream key → session. */
-  readonly #byStream: BoundedMap<string, SpbhidSession>;
+  readonly #byStream: StaleIfErrorMap<string, SpbhidSession>;
   /** Host + request target → stream key: the same players ask for the same URLs again and again. */
   readonly #streamKeys: BoundedMap<string, HttpStreamUrl>;
   readonly #now: () => number;
 
   constructor(private readonly opts: StreamSessionsOptions) {
-    this.#byId = new BoundedMap(opts.ttlMs, opts.maxEntries);
-    this.#byStream = new BoundedMap(opts.ttlMs, opts.maxEntries);
+    const maps = { freshMs: opts.ttlMs, staleMs: opts.staleMs, maxEntries: opts.maxEntries, now: opts.now };
+    this.#byId = new StaleIfErrorMap(maps);
+    this.#byStream = new StaleIfErrorMap(maps);
     this.#streamKeys = new BoundedMap(opts.ttlMs, STREAM_KEY_MEMO_ENTRIES);
     this.#now = opts.now;
   }
@@ -78,8 +84,7 @@ export class StreamSessions {
 
   /** The session of a request when it is cached (the hot path: no registry, no promise). */
   cached(r: Route, host: string | undefined): SpbhidSession | undefined {
-    const now = this.#now();
-    return r.spbhid !== undefined ? this.#byId.peek(r.spbhid, now) : this.#byStream.peek(this.streamKey(r, host).key, now);
+    return r.spbhid !== undefined ? this.#byId.fresh(r.spbhid) : this.#byStream.fresh(this.streamKey(r, host).key);
   }
 
   /** The stream key of a request (spec 6.2), remembered for short targets. */
@@ -103,25 +108,28 @@ export class StreamSessions {
 
   #sessionById(spbhid: string): SpbhidSession | Promise<SpbhidSession> {
     if (!plausibleSpbhid(spbhid)) throw new UnknownSessionError(spbhid.slice(0, 64));
-    return this.#byId.peek(spbhid, this.#now()) ?? this.#loadSession(spbhid);
+    return this.#byId.fresh(spbhid) ?? this.#loadSession(spbhid);
   }
 
-  async #loadSession(spbhid: string): Promise<SpbhidSession> {
-    const session = await this.opts.registry.hlsLoad(spbhid);
-    if (!session) throw new UnknownSessionError(spbhid);
-    this.#byId.set(spbhid, session, this.#now());
-    return session;
+  #loadSession(spbhid: string): Promise<SpbhidSession> {
+    return this.opts.controlPlane.ask('hls-session', spbhid, async () => {
+      const session = await this.opts.registry.hlsLoad(spbhid);
+      if (!session) throw new UnknownSessionError(spbhid);
+      this.#byId.set(spbhid, session);
+      return session;
+    }, () => this.#byId.stale(spbhid));
   }
 
   #sessionForStream(key: HttpStreamUrl): SpbhidSession | Promise<SpbhidSession> {
-    return this.#byStream.peek(key.key, this.#now()) ?? this.#storeSession(key);
+    return this.#byStream.fresh(key.key) ?? this.#storeSession(key);
   }
 
-  async #storeSession(key: HttpStreamUrl): Promise<SpbhidSession> {
-    const session = await this.opts.registry.hlsLoadOrStore(key.key, key.full);
-    const now = this.#now();
-    this.#byStream.set(key.key, session, now);
-    this.#byId.set(session.spbhid, session, now);
-    return session;
+  #storeSession(key: HttpStreamUrl): Promise<SpbhidSession> {
+    return this.opts.controlPlane.ask('hls-session', key.key, async () => {
+      const session = await this.opts.registry.hlsLoadOrStore(key.key, key.full);
+      this.#byStream.set(key.key, session);
+      this.#byId.set(session.spbhid, session);
+      return session;
+    }, () => this.#byStream.stale(key.key));
   }
 }

@@ -16,7 +16,7 @@ function answered(status: number, headers: Record<string, string>, body: string,
   if (body.length > 0) ex.onData(Buffer.from(body, 'latin1'));
   ex.onComplete();
   const origin = { id: originId, ip: '10.0.0.1' } as OriginRecord;
-  return { origin, to: { ep: { host: '10.0.0.1', port: 8080 }, url: 'http://10.0.0.1:8080', authorities: ['10.0.0.1:8080'] }, ex };
+  return { origin, to: { ep: { proto: undefined, host: '10.0.0.1', port: 8080 }, url: 'http://10.0.0.1:8080', authorities: ['10.0.0.1:8080'] }, ex };
 }
 
 function meter(cache: 'segment' | 'playlist'): CacheMeter {
