@@ -12,3 +12,18 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The fuzz seed: FUZZ_SEED when set (to replay a failure), else a fresh one. */
+export function fuzzSeed(): number {
+  return Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+}
+
+/** Runs `fn`; a failure names the seed and how to replay it, whatever assertion failed. */
+export async function withSeed<T>(seed: number, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof Error && !err.message.includes(`FUZZ_SEED=${seed}`)) err.message = `${err.message} (replay with FUZZ_SEED=${seed})`;
+    throw err;
+  }
+}
