@@ -6,6 +6,9 @@ import { startNginxOrigin, startProxy, waitFor, type NginxOrigin, type ProxyHand
 import { request } from 'undici';
 import { publishClip } from '../../services/rtmp-edge/test/e2e-helpers.ts';
 import { startNmsOrigin } from '../support/nms-origin.ts';
+import { requireBinary, spawnProcess } from '../support/index.ts';
+import { startInprocSrtEdge, startSrtReceiverOrigin } from '../support/srt-origin.ts';
+import type { HeartbeatBody } from '../support/heartbeat.ts';
 
 /** The issue's bound: a hung origin's session is closed within 15 s. */
 const DETECT_BOUND_MS = 15_000;
@@ -114,4 +117,58 @@ test('an FLV player whose origin is SIGSTOPped: its response ends within 15 s an
   await waitFor(() => other.events().some((e) => e.event === 'postPublish' && e.path === '/live/hungflv'), {
     timeoutMs: 20_000, what: 'the re-publish reaches the other origin', procs: [again, proxy.proc],
   });
+});
+
+const idOf = (b: HeartbeatBody) => `${b.server}-${b.service}-${b.pid}`;
+
+function srtPublisher(port: number, stream: string) {
+  return spawnProcess(requireBinary('ffmpeg'), [
+    '-hide_banner', '-loglevel', 'error', '-nostdin',
+    '-re', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25:duration=120',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p',
+    '-f', 'mpegts', `srt://127.0.0.1:${port}?streamid=#!::r=live/${stream},m=publish&pkt_size=1316`,
+  ]);
+}
+
+test('a SIGSTOPped SRT origin under a live publisher: the session closes within 15 s, the origin is reported, the re-publish lands elsewhere', async (t) => {
+  const h = await startInprocSrtEdge();
+  t.after(() => h.close());
+  const origins = [await startSrtReceiverOrigin({ reconnect: true }), await startSrtReceiverOrigin({ reconnect: true })];
+  t.after(async () => {
+    for (const o of origins) await o.stop().catch(() => {});
+  });
+  const bodies = origins.map((o) => o.heartbeatBody());
+  for (const b of bodies) assert.equal(await h.register(b), 200);
+
+  const first = srtPublisher(h.edge.port, 'hungsrt');
+  t.after(() => first.stop('SIGKILL'));
+  const session = await waitFor(() => h.edge.list().find((s) => s.streamUrl.endsWith('/live/hungsrt') && s.state === 'established'), {
+    timeoutMs: 15_000, what: 'SRT session established', procs: [first],
+  });
+  const hungIdx = bodies.findIndex((b) => idOf(b) === session.origin?.id);
+  assert.ok(hungIdx >= 0, `session on ${session.origin?.id}`);
+  // Media reaches the origin (a second's worth) before it is frozen.
+  await waitFor(() => origins[hungIdx]!.bytes() > 32 * 1024, { timeoutMs: 15_000, what: 'media at the origin' });
+
+  const frozen = freeze(origins[hungIdx]!.proc.pid!);
+  t.after(() => frozen.resume());
+  const stoppedAt = performance.now();
+  await waitFor(() => session.state === 'closed', { timeoutMs: 30_000, what: 'the SRT session closes' });
+  const closedAfter = performance.now() - stoppedAt;
+  t.diagnostic(`SIGSTOP -> SRT session closed: ${(closedAfter / 1000).toFixed(1)} s (${session.closeReason})`);
+  assert.ok(closedAfter < DETECT_BOUND_MS, `SRT session closed ${closedAfter.toFixed(0)} ms after SIGSTOP`);
+  // libsrt's caller drops a peer silent for 5 s, racing the edge's own 5 s check: either ends it.
+  assert.match(session.closeReason ?? '', /origin sent nothing|caller shutdown/);
+  await waitFor(async () => {
+    const listed = (await h.registry.listOrigins()).find((o) => o.origin.id === idOf(bodies[hungIdx]!));
+    return listed !== undefined && listed.penalized_until > Date.now();
+  }, { timeoutMs: 5_000, what: 'the hung origin reported to the registry' });
+
+  await first.stop('SIGKILL');
+  const again = srtPublisher(h.edge.port, 'hungsrt');
+  t.after(() => again.stop('SIGKILL'));
+  const next = await waitFor(() => h.edge.list().find((s) => s !== session && s.streamUrl.endsWith('/live/hungsrt') && s.state === 'established'), {
+    timeoutMs: 15_000, what: 'the re-publish is established', procs: [again],
+  });
+  assert.equal(next.origin?.id, idOf(bodies[1 - hungIdx]!), 'the re-publish lands on the other origin');
 });

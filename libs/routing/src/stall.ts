@@ -32,6 +32,11 @@ export interface StallWatchOptions {
   expectsMedia: boolean;
   /** The session only sends (publishers): a probe is due every `stallMs`. */
   probes: boolean;
+  /**
+   * The origin sends from the start whatever the stream does (SRT ACKs and keepalives): silence
+   * counts from the watch's creation, not only after media was seen.
+   */
+  sendsAlways?: boolean;
   now?: () => number;
 }
 
@@ -60,6 +65,7 @@ export class StallWatch {
     this.now = opts.now ?? (() => performance.now());
     this.lastReceivedAt = this.now();
     this.lastProbeAt = this.lastReceivedAt;
+    this.flowed = opts.sendsAlways === true;
   }
 
   check(sample: RelaySample): StallVerdict | undefined {
@@ -91,6 +97,15 @@ export class StallWatch {
       return 'probe';
     }
     return undefined;
+  }
+
+  /**
+   * How long the origin has been silent, as the checks saw it (0 before media flowed, or when
+   * `received` moved since the last check): for judging a client that gave up between checks.
+   */
+  silentMs(received: number): number {
+    if (!this.flowed || received !== this.received) return 0;
+    return this.now() - this.lastReceivedAt;
   }
 }
 

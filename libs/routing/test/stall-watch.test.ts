@@ -39,9 +39,33 @@ test('silence while the relay holds the origin back (slow client) does not count
   assert.deepEqual(h.run(() => ({ received, backlog: 0 }), 6_000), [[4_000, 'silent']]);
 });
 
+test('silentMs: how long the checks have seen the origin silent', () => {
+  const h = harness({ expectsMedia: true });
+  assert.equal(h.watch.silentMs(0), 0, 'nothing flowed yet');
+  h.run(() => ({ received: 5, backlog: 0 }), 0);
+  h.run(() => ({ received: 9, backlog: 0 }), 0);
+  assert.equal(h.watch.silentMs(9), 1_000, 'one tick since the last byte was seen');
+  h.run(() => ({ received: 9, backlog: 0 }), 2_000);
+  assert.equal(h.watch.silentMs(9), 4_000);
+  assert.equal(h.watch.silentMs(10), 0, 'moved since the last check');
+});
+
 test('a play that never received media after set-up is left to the idle timeout', () => {
   const h = harness({ expectsMedia: true });
   assert.deepEqual(h.run(() => ({ received: 0, backlog: 0 }), 60_000), []);
+});
+
+test('an origin that always sends (SRT keepalives): silence counts from the start', () => {
+  const h = harness({ expectsMedia: true });
+  let t = 0;
+  const always = new StallWatch({ stallMs: 5_000, expectsMedia: true, probes: false, sendsAlways: true, now: () => t });
+  const verdicts: Array<[number, string]> = [];
+  for (; t <= 6_000; t += 1_000) {
+    const v = always.check({ received: 3, backlog: 0 });
+    if (v !== undefined) verdicts.push([t, v]);
+  }
+  assert.deepEqual(verdicts, [[5_000, 'silent']]);
+  assert.deepEqual(h.run(() => ({ received: 3, backlog: 0 }), 6_000), [], 'without it, silence before any byte is left alone');
 });
 
 test('a sender (publisher) is never judged by silence', () => {

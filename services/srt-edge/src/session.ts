@@ -1,5 +1,5 @@
 import type { OriginRecord } from '@srs-proxy/balancer';
-import { srtRejectReason, SrtReject, type OriginRouter } from '@srs-proxy/routing';
+import { srtRejectReason, SrtReject, type OriginRouter, type StallWatch } from '@srs-proxy/routing';
 import { errorCode, errorMessage, markSession, withSpan, type Logger, type SessionMark } from '@srs-proxy/runtime';
 import type { PlacementLease } from '@srs-proxy/routing';
 import { SocketIdCollisionError, SOCKET_ID_COLLISION } from './errors.ts';
@@ -52,6 +52,12 @@ export class SrtSession {
   activity = 0;
   /** `activity` as the idle sweep last saw it. */
   seenActivity = 0;
+  /** Bumped per datagram from the origin; the edge's stall check reads it (stall.ts). */
+  originActivity = 0;
+  /** The edge's stall check of this session's origin, made once established. */
+  stall: StallWatch | undefined;
+  /** The origin was found hung: its report is on the way, then the session closes. */
+  stalled = false;
   lastActiveAt: number;
   /** Why the session ended (set once, on close). */
   closeReason: string | undefined;
@@ -228,6 +234,7 @@ export class SrtSession {
   /** Hot path: a datagram from the origin, always for this caller. */
   private readonly fromOrigin = (msg: Buffer): void => {
     const c = this.host.counters;
+    this.originActivity++;
     c.originPackets++;
     c.originBytes += msg.length;
     if (msg[0] === 0x80 && msg[1] === 0 && msg[2] === 0 && msg[3] === 0) {

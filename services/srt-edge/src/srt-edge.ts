@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { EdgeDeps } from '@srs-proxy/bus';
-import { createEdgeRouter, routingSettings, type OriginRouter } from '@srs-proxy/routing';
+import { createEdgeRouter, routingSettings, StallWatch, ORIGIN_STALLED, type OriginRouter } from '@srs-proxy/routing';
 import { bindUdp, ConfigError, errorMessage, RateLimitedLog, sessionLogger, type ConfigOf, type Drainable } from '@srs-proxy/runtime';
 import type { srtEdgeSchema } from './config.ts';
 import { SrtHandshakeError, StreamIdError } from './errors.ts';
@@ -19,6 +19,12 @@ export type SrtEdgeConfig = ConfigOf<typeof srtEdgeSchema>;
 
 /** libsrt resends connection requests every 250 ms; we resend ours to the origin at its pace. */
 export const HANDSHAKE_RETRY_MS = 250;
+/**
+ * A caller that shuts down after its origin was silent this long gave up on the origin (libsrt
+ * drops a peer silent for 5 s, racing our PROXY_ORIGIN_STALL_TIMEOUT check): a live origin ACKs
+ * within 10 ms and keeps alive every second, so 3 s means three missed keepalives.
+ */
+export const CALLER_GAVE_UP_SILENCE_MS = 3_000;
 /** Period of the idle sweep, the lingering-rejection sweep and the metrics flush. */
 export const HOUSEKEEPING_MS = 1000;
 /**
@@ -84,6 +90,8 @@ export class SrtEdge implements SrtSessionHost, Drainable {
   private readonly dropLog: RateLimitedLog;
   private readonly now: () => number;
   private readonly housekeepingMs: number;
+  /** PROXY_ORIGIN_STALL_TIMEOUT. */
+  private readonly stallMs: number;
   private readonly startedAt = performance.now();
   private timer: NodeJS.Timeout | undefined;
 
@@ -97,6 +105,7 @@ export class SrtEdge implements SrtSessionHost, Drainable {
     this.now = opts.now ?? Date.now;
     this.housekeepingMs = opts.housekeepingMs ?? Math.min(HOUSEKEEPING_MS, Math.max(10, Math.floor(config.idleTimeout / 4)));
     const settings = routingSettings(deps.routing);
+    this.stallMs = settings.stallTimeoutMs;
     const routing = createEdgeRouter(deps, { edge: 'srt-edge', protocol: 'srt', now: this.now });
     this.router = routing.router;
     this.closeRouting = routing.close;
@@ -311,8 +320,15 @@ export class SrtEdge implements SrtSessionHost, Drainable {
     return this.bySocket.add(session.originSocketId, session);
   }
 
-  released(session: SrtSession, _reason: string, rejection: Buffer | undefined): void {
+  released(session: SrtSession, reason: string, rejection: Buffer | undefined): void {
     if (!this.sessions.delete(session)) return;
+    if (reason === 'caller shutdown' && !session.stalled && session.origin !== undefined
+      && (session.stall?.silentMs(session.originActivity) ?? 0) >= CALLER_GAVE_UP_SILENCE_MS) {
+      session.stalled = true;
+      const why = `caller gave up after the origin sent nothing for ${Math.round(session.stall!.silentMs(session.originActivity))} ms`;
+      session.log.warn({ code: ORIGIN_STALLED, origin: session.origin.id, reason: why }, 'SRT origin hung');
+      void this.router.reportFailure(session.streamUrl, session.origin.id, why, session.log);
+    }
     const key = callerKey(session.callerAddress, session.callerPort, session.callerSocketId);
     if (this.byCaller.get(key) === session) this.byCaller.delete(key);
     if (session.originSocketId !== 0) this.bySocket.delete(session.originSocketId, session);
@@ -333,10 +349,30 @@ export class SrtEdge implements SrtSessionHost, Drainable {
         s.lastActiveAt = now;
       } else if (now - s.lastActiveAt >= this.config.idleTimeout) {
         s.close(`idle for ${this.config.idleTimeout} ms`);
+        continue;
       }
+      if (s.state === 'established') this.checkStall(s);
     }
     for (const [key, l] of this.lingering) if (l.until <= now) this.lingering.delete(key);
     this.metrics.flush();
+  }
+
+  /**
+   * An established session whose origin sent nothing for PROXY_ORIGIN_STALL_TIMEOUT: conclusive
+   * over SRT (no probe), since a live peer ACKs received data every 10 ms and sends a keepalive
+   * every second when idle (libsrt itself drops a peer silent for 5 s). A caller that keeps
+   * publishing into a hung origin is never idle, so this is what ends its session: the origin is
+   * reported, then both peers get an SRT shutdown and the caller reconnects elsewhere.
+   */
+  private checkStall(s: SrtSession): void {
+    if (s.stalled || s.origin === undefined) return;
+    s.stall ??= new StallWatch({ stallMs: this.stallMs, expectsMedia: true, probes: false, sendsAlways: true, now: this.now });
+    if (s.stall.check({ received: s.originActivity, backlog: 0 }) !== 'silent') return;
+    s.stalled = true;
+    const origin = s.origin;
+    const reason = `origin sent nothing for ${this.stallMs} ms`;
+    s.log.warn({ code: ORIGIN_STALLED, origin: origin.id, reason }, 'SRT origin hung');
+    void this.router.reportFailure(s.streamUrl, origin.id, reason, s.log).then(() => s.close(reason));
   }
 }
 
