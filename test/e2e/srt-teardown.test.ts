@@ -24,7 +24,13 @@ test('50 concurrent sessions, each torn down, leave no sockets or map entries', 
   const slt = requireBinary('srt-live-transmit');
   // 100 libsrt processes start on 2 cores beside another test file: a generous origin handshake
   // bound keeps a starved (not dead) origin from being failed over to a stream's wrong origin.
-  const h = await startInprocSrtEdge({ env: { PROXY_SRT_IDLE_TIMEOUT: '2s', PROXY_SRT_HANDSHAKE_TIMEOUT: '4s' } });
+  // The edge's clock stands still until the callers that must be found idle have vanished: a
+  // starved libsrt process that misses a keepalive for 2 s must not be closed as idle while the
+  // test expects its session to end by an SRT shutdown. Then it runs with real time from there.
+  const t0 = Date.now();
+  let resumedAt: number | undefined;
+  const now = () => (resumedAt === undefined ? t0 : t0 + (Date.now() - resumedAt));
+  const h = await startInprocSrtEdge({ env: { PROXY_SRT_IDLE_TIMEOUT: '2s', PROXY_SRT_HANDSHAKE_TIMEOUT: '4s' }, edge: { now } });
   t.after(() => h.close());
   const baseline = udpHandles();
 
@@ -57,13 +63,19 @@ test('50 concurrent sessions, each torn down, leave no sockets or map entries', 
   }
 
   const all = h.edge.list();
+  const sessionOf = (i: number) => all.find((x) => x.streamUrl === `__defaultVhost__/live/s${i}`)!;
 
   // 0..19: the caller leaves cleanly (SRT shutdown from the caller).
   await Promise.all(callers.slice(0, 20).map((c) => c.stop('SIGTERM')));
   // 20..34: the origin goes away cleanly (SRT shutdown from the origin).
   await Promise.all(origins.slice(20, 35).map((o) => o.stop()));
+  await waitFor(() => Array.from({ length: 35 }, (_, i) => sessionOf(i)).every((s) => s.closeReason !== undefined), {
+    timeoutMs: 15_000,
+    what: `the 35 shut down sessions to close (${h.edge.stats().sessions} open)`,
+  });
   // 35..49: the caller vanishes without a word; only the idle timeout can notice.
   await Promise.all(callers.slice(35).map((c) => c.stop('SIGKILL')));
+  resumedAt = Date.now();
 
   await waitFor(() => h.edge.stats().sessions === 0, { timeoutMs: 15_000, what: `all sessions closed (${h.edge.stats().sessions} open)` });
   const reasons = new Map<string, number>();

@@ -8,8 +8,9 @@ import { createLogger, createMetricsRegistry, readConfig, type Logger, type Regi
 import { RegistryService, registrySchema } from '@srs-proxy/registry';
 import { RtcEdge, rtcEdgeSchema } from '../src/index.ts';
 import { LogCapture } from '../../../test/support/log-capture.ts';
+import { waitFor } from '../../../test/support/process.ts';
 
-export { LogCapture };
+export { LogCapture, waitFor };
 
 export interface Cluster {
   bus: BusTransport;
@@ -181,6 +182,14 @@ export async function waitForCount(count: () => number, target: number, fraction
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Resolves once the edge has read `n` more client datagrams than `from` (it handles each one
+ * synchronously as it reads it, so what a datagram does is done by then); fails after a deadline.
+ */
+export async function edgeRead(edge: RtcEdge, from: number, n = 1): Promise<void> {
+  await waitFor(() => edge.relay.counters.clientDatagrams >= from + n, { what: `the edge to read ${n} datagram(s)` });
+}
 
 /**
  * Flow control for a UDP flood from this process: waits until `count()` reaches `target`, or until

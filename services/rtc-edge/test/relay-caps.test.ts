@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { startRegistry, startEdge, rtcSession, udpPeer, sleep, type Cluster, type Peer } from './harness.ts';
+import { startRegistry, startEdge, rtcSession, udpPeer, edgeRead, type Cluster, type Peer } from './harness.ts';
 import { stunMessage } from './stun-builder.ts';
 import { DropReason } from '../src/metrics.ts';
 
@@ -20,8 +20,9 @@ test('sessions are capped per source IP and per edge', async () => {
     e.edge.relay.remember(rtcSession(`Uk${i}:Uc${i}`, origin.port));
     const p = await udpPeer(undefined, host);
     peers.push(p);
+    const read = e.edge.relay.counters.clientDatagrams;
     await p.send(stunMessage({ username: `Uk${i}:Uc${i}` }), e.edge.port);
-    await sleep(30);
+    await edgeRead(e.edge, read);
   };
   try {
     await open(0, '127.0.0.1');
@@ -35,8 +36,9 @@ test('sessions are capped per source IP and per edge', async () => {
     assert.equal(e.edge.relay.counters.drops[DropReason.SESSION_CAP], 1);
     // Closing one frees its slot for its IP and for the edge.
     e.edge.relay.session('Uk0:Uc0')!.close('test');
+    const read = e.edge.relay.counters.clientDatagrams;
     await peers[2]!.send(stunMessage({ username: 'Uk2:Uc2' }), e.edge.port);
-    await sleep(30);
+    await edgeRead(e.edge, read);
     assert.ok(e.edge.relay.session('Uk2:Uc2'));
     assert.equal(e.edge.relay.sizes().perIp, 2);
   } finally {

@@ -1,8 +1,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { startRegistry, startEdge, rtcSession, udpPeer, udpHandles, rtpLike, sleep, type Cluster, type Peer } from './harness.ts';
+import { startRegistry, startEdge, rtcSession, udpPeer, udpHandles, rtpLike, edgeRead, waitFor, type Cluster, type Peer } from './harness.ts';
 import { stunMessage } from './stun-builder.ts';
 import { KNOWN_SESSION_TTL_MS } from '../src/udp-relay.ts';
+import { DropReason } from '../src/metrics.ts';
 
 let cluster: Cluster;
 test.before(async () => {
@@ -17,7 +18,6 @@ test('idle sessions close after PROXY_RTC_IDLE_TIMEOUT and release every map ent
   const e = await startEdge(cluster.client, { PROXY_RTC_IDLE_TIMEOUT: '30s' }, () => now);
   const origin = await udpPeer();
   const clients: Peer[] = [];
-  await sleep(50);
   const baseline = udpHandles();
   try {
     for (let i = 0; i < 3; i++) {
@@ -48,11 +48,14 @@ test('idle sessions close after PROXY_RTC_IDLE_TIMEOUT and release every map ent
     now += KNOWN_SESSION_TTL_MS;
     e.edge.relay.sweep();
     assert.equal(e.edge.relay.sizes().known, 0, 'signalled sessions expire too');
-    await sleep(50);
-    assert.equal(udpHandles(), baseline + 3, 'upstream sockets closed');
+    // libuv finishes closing a handle one loop turn after the 'close' event.
+    await waitFor(() => udpHandles() === baseline + 3, { what: "the two idle sessions' upstream sockets to close" });
     // A datagram from a closed session's address is now just an unknown address.
+    const read = e.edge.relay.counters.clientDatagrams;
+    const unknown = e.edge.relay.counters.drops[DropReason.UNKNOWN_ADDRESS]!;
     await clients[1]!.send(rtpLike(2), e.edge.port);
-    await sleep(50);
+    await edgeRead(e.edge, read);
+    assert.equal(e.edge.relay.counters.drops[DropReason.UNKNOWN_ADDRESS]! - unknown, 1);
     assert.equal(origin.received.length, 4);
     assert.match(await e.metrics.metrics(), /srsp_rtc_sessions_closed_total\{reason="idle"[^}]*\} 3/);
     assert.equal(e.logs.matching(/WebRTC session closed: idle/).length, 3, 'each close logged once');
@@ -73,8 +76,7 @@ test('close() is idempotent and closes every session', async () => {
   const before = udpHandles();
   await Promise.all([e.close(), e.close()]);
   // libuv finishes closing a handle one loop turn after the 'close' event.
-  await sleep(50);
-  assert.equal(udpHandles(), before - 2, 'the upstream socket and the listener are gone');
+  await waitFor(() => udpHandles() === before - 2, { what: "the upstream socket and the listener to close" });
   assert.equal(e.edge.relay.sessionCount, 0);
   assert.equal(e.logs.matching(/WebRTC session closed: test done/).length, 1);
   await c.close();

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { startRegistry, startEdge, rtcSession, udpPeer, rtpLike, sleep, type Cluster, type TestEdge } from './harness.ts';
+import { startRegistry, startEdge, rtcSession, udpPeer, rtpLike, edgeRead, waitFor, type Cluster, type TestEdge } from './harness.ts';
 import { stunMessage } from './stun-builder.ts';
 import { DropReason } from '../src/metrics.ts';
 
@@ -48,13 +48,16 @@ test('unknown ufrag, unbound address and unsupported kinds are dropped and count
   const client = await udpPeer();
   const c = e.edge.relay.counters;
   const before = [...c.drops];
+  const read = c.clientDatagrams;
   await client.send(stunMessage({ username: 'nobody:knows' }), e.edge.port);
   await client.send(rtpLike(1), e.edge.port);
   await client.send(Buffer.from([23, 0, 0]), e.edge.port);
   await client.send(Buffer.from([0x42, 0, 0, 0]), e.edge.port);
   await client.send(Buffer.alloc(0), e.edge.port);
   await client.send(stunMessage({}), e.edge.port);
-  await sleep(200);
+  await edgeRead(e.edge, read, 6);
+  // The unknown ufrag is dropped once the registry has answered.
+  await waitFor(() => e.edge.relay.sizes().lookups === 0, { what: 'the registry lookup of nobody:knows' });
   assert.equal(c.drops[DropReason.UNKNOWN_UFRAG]! - before[DropReason.UNKNOWN_UFRAG]!, 1);
   assert.equal(c.drops[DropReason.UNKNOWN_ADDRESS]! - before[DropReason.UNKNOWN_ADDRESS]!, 2);
   assert.equal(c.drops[DropReason.UNSUPPORTED]! - before[DropReason.UNSUPPORTED]!, 2);
