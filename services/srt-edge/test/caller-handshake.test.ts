@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { waitFor } from '../../../test/support/index.ts';
 import { startInprocSrtEdge, startSilentOrigin, startSrtReceiverOrigin } from '../../../test/support/srt-origin.ts';
+import { HANDSHAKE_RETRY_MS } from '../src/srt-edge.ts';
 import {
   buildInductionRequest, buildSrtHs, encodeSwappedString, ExtensionType, HandshakeType, parseHandshake, RejectReason, serializeHandshake,
   SRT_MAGIC, type Extension, type Handshake,
@@ -114,7 +115,10 @@ test('bad stream ids, old callers and callers over the caps get an SRT rejection
 });
 
 test('retransmitted conclusions are absorbed while the origin handshake runs, answered from cache after', async (t) => {
-  const h = await startInprocSrtEdge({ env: { PROXY_SRT_HANDSHAKE_TIMEOUT: '800ms' } });
+  // Long enough that the retransmits below, sent as soon as the edge dealt with the one before,
+  // surely land while the attempt on the silent origin runs, however loaded the machine.
+  const HANDSHAKE_MS = 2000;
+  const h = await startInprocSrtEdge({ env: { PROXY_SRT_HANDSHAKE_TIMEOUT: `${HANDSHAKE_MS}ms` } });
   t.after(() => h.close());
   const silent = await startSilentOrigin();
   t.after(() => silent.stop());
@@ -126,24 +130,29 @@ test('retransmitted conclusions are absorbed while the origin handshake runs, an
   assert.equal(await h.register(oBody), 200);
   const oId = `${oBody.server}-${oBody.service}-${oBody.pid}`;
   const sId = `${sBody.server}-${sBody.service}-${sBody.pid}`;
-  // The stream starts on the silent origin, so the first attempt stays in flight for 800 ms.
+  // The stream starts on the silent origin, so the first attempt stays in flight for HANDSHAKE_MS.
   await h.registry.pick('__defaultVhost__/live/r', { protocol: 'srt', avoid: [oId] });
 
   const c = await RawCaller.open(h.edge.port);
   t.after(() => c.close());
   const cookie = await c.cookie(77);
   const wire = conclusion(77, cookie, '#!::r=live/r,m=publish');
-  for (let i = 0; i < 6; i++) {
+  c.send(wire);
+  await waitFor(() => h.edge.counters.sessionsOpened === 1, { what: 'the conclusion to open a session' });
+  for (let i = 1; i < 6; i++) {
     c.send(wire);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => h.edge.counters.absorbed === i, { intervalMs: 5, what: `retransmit ${i} to be absorbed` });
   }
+  assert.equal(h.edge.list()[0]?.state === 'established', false, 'the attempt on the silent origin still runs');
   assert.equal(h.edge.stats().sessions, 1, 'one session however often the conclusion comes');
   assert.equal(h.edge.counters.absorbed, 5);
   assert.equal(c.answers.length, 0, 'nothing is answered before the origin has');
-  // Inductions only, from one origin socket: the replay was not duplicated.
-  assert.ok(silent.received() >= 2 && silent.received() <= 5, `silent origin got ${silent.received()} datagrams`);
 
-  const answer = await c.next((x) => x.dstSocketId === 77);
+  const answer = await c.next((x) => x.dstSocketId === 77, 5 * HANDSHAKE_MS);
+  // Inductions only, from one origin socket, one per retry tick of the attempt: the replay was
+  // not duplicated (five more would show).
+  const ticks = 1 + Math.floor(HANDSHAKE_MS / HANDSHAKE_RETRY_MS);
+  assert.ok(silent.received() >= 2 && silent.received() <= ticks, `silent origin got ${silent.received()} datagrams (at most ${ticks})`);
   assert.equal(answer.type, HandshakeType.CONCLUSION, 'failed over to the live origin, which accepted');
   assert.equal(answer.cookie, cookie, 'the caller gets its own cookie back');
   assert.notEqual(answer.socketId, 0);
