@@ -19,7 +19,7 @@ before(async () => {
   const reg = await proxy.register(nms.heartbeatBody());
   assert.equal(reg.status, 200, reg.body);
   publisher = publishRtmp(`rtmp://127.0.0.1:${nms.rtmpPort}/live/flv1`);
-  await waitFor(() => nms.events().some((e) => e.event === 'postPublish' && e.path === '/live/flv1'), { timeoutMs: 15_000, what: 'publish on NMS' });
+  await waitFor(() => nms.events().some((e) => e.event === 'postPublish' && e.path === '/live/flv1'), { timeoutMs: 15_000, what: 'publish on NMS', procs: [publisher] });
 });
 
 /** What the origin and the publisher did, for failure messages. */

@@ -47,7 +47,7 @@ const placed = (kind: string, name: string) => hooks.calls.filter((c) => c.path.
 test('publish on one rtmp-edge process, play decoded on another, same origin', async () => {
   const pub = publishClip(`rtmp://127.0.0.1:${edgeA.ports.rtmp}/live/cluster?secret=abc`, { loops: 3 });
   try {
-    const call = await waitFor(() => hooks.calls.find((c) => c.body.get('name') === 'cluster'), { timeoutMs: 15_000, what: 'on_publish' });
+    const call = await waitFor(() => hooks.calls.find((c) => c.body.get('name') === 'cluster'), { timeoutMs: 15_000, what: 'on_publish', procs: [pub, edgeA.proc] });
     assert.equal(call.body.get('secret'), 'abc');
     const r = await probe(`rtmp://127.0.0.1:${edgeB.ports.rtmp}/live/cluster`);
     assert.equal(r.video?.codec, CLIP.video, r.output);

@@ -24,7 +24,7 @@ after(async () => {
 test('ffmpeg publishes through the edge with ?secret=abc and ffprobe plays it back decoded', async () => {
   const pub = publishClip(`rtmp://127.0.0.1:${proxy.ports.rtmp}/live/e2e?secret=abc`, { loops: 2 });
   try {
-    const call = await waitFor(() => hooks.calls.find((c) => c.path === '/publish'), { timeoutMs: 10_000, what: 'on_publish' });
+    const call = await waitFor(() => hooks.calls.find((c) => c.path === '/publish'), { timeoutMs: 10_000, what: 'on_publish', procs: [pub, proxy.proc] });
     assert.equal(call.body.get('name'), 'e2e');
     assert.equal(call.body.get('secret'), 'abc', 'the publish query reaches the origin');
     assert.equal(call.body.get('app'), 'live');

@@ -51,7 +51,7 @@ test('50 concurrent sessions, each torn down, leave no sockets or map entries', 
   );
   t.after(() => Promise.all(callers.map((c) => c.stop('SIGKILL'))));
 
-  await waitFor(() => h.edge.stats().bySocket === SESSIONS, { timeoutMs: 45_000, intervalMs: 100, what: `${SESSIONS} established sessions` });
+  await waitFor(() => h.edge.stats().bySocket === SESSIONS, { timeoutMs: 45_000, intervalMs: 100, what: `${SESSIONS} established sessions`, procs: callers });
   const open = h.edge.stats();
   assert.equal(open.sessions, SESSIONS);
   assert.equal(open.byCaller, SESSIONS);
