@@ -28,6 +28,12 @@ export interface PickOptions {
   protocol?: EndpointKind;
   /** Origin ids the caller just failed to reach: not chosen again, and a mapping to them is replaced. */
   avoid?: readonly string[];
+  /**
+   * False while placements are settling after a store reset: a live mapping is answered as ever,
+   * but a stream without one gets PlacementSettlingError instead of a new placement (its
+   * publisher's edge is about to re-assert it). Default true.
+   */
+  placeNew?: boolean;
 }
 
 export interface PickResult {
@@ -142,6 +148,13 @@ export interface Balancer {
    * returned true: the caller re-writes what it knows. Each caller sees a reset once. Memory: never.
    */
   detectReset(): Promise<boolean>;
+
+  /**
+   * Calls `listener` each time the store connection comes back after a loss (the moment a reset
+   * may have happened), so the owner checks detectReset at once instead of at its next sweep.
+   * Memory: never.
+   */
+  onReconnect(listener: () => void): void;
 
   /** Returns the stream's HLS session, storing `candidate` when there is none; refreshes its TTL. */
   loadOrStoreHls(candidate: HlsSession): Promise<HlsSession>;

@@ -6,6 +6,7 @@ export const BAD_ENDPOINT = 'SRSP_ERR_BAD_ENDPOINT';
 export const BAD_REGISTER = 'SRSP_ERR_BAD_REGISTER';
 export const BAD_STREAM_URL = 'SRSP_ERR_BAD_STREAM_URL';
 export const STORE_UNAVAILABLE = 'SRSP_ERR_STORE_UNAVAILABLE';
+export const PLACEMENT_SETTLING = 'SRSP_ERR_PLACEMENT_SETTLING';
 export const BAD_PLACEMENT = 'SRSP_ERR_BAD_PLACEMENT';
 
 export class NoOriginError extends ProxyError {
@@ -47,5 +48,15 @@ export class StoreUnavailableError extends ProxyError {
 export class PlacementBatchError extends ProxyError {
   constructor(message: string) {
     super(BAD_PLACEMENT, message, { status: 400 });
+  }
+}
+
+/**
+ * The store came back empty moments ago: new placements wait until the edges holding live
+ * publishers have re-asserted theirs (a new pick now could send players to the wrong origin).
+ */
+export class PlacementSettlingError extends ProxyError {
+  constructor(message: string) {
+    super(PLACEMENT_SETTLING, message, { status: 503 });
   }
 }

@@ -1,4 +1,4 @@
-export { NoOriginError, EndpointError, RegisterError, StreamUrlError, PlacementBatchError, NO_ORIGIN, BAD_ENDPOINT, BAD_STREAM_URL, BAD_REGISTER, BAD_PLACEMENT, STORE_UNAVAILABLE } from './errors.ts';
+export { NoOriginError, EndpointError, RegisterError, StreamUrlError, PlacementBatchError, NO_ORIGIN, BAD_ENDPOINT, BAD_STREAM_URL, BAD_REGISTER, BAD_PLACEMENT, STORE_UNAVAILABLE, PLACEMENT_SETTLING, PlacementSettlingError } from './errors.ts';
 export { formatHostPort, type Endpoint } from './endpoint.ts';
 export {
   parseRegisterBody, resolveEndpoint, resolveEndpoints, originId, ENDPOINT_KINDS,

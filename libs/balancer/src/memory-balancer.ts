@@ -14,7 +14,7 @@ import {
   type StreamQuery,
 } from './balancer.ts';
 import { BoundedMap } from './bounded-map.ts';
-import { NoOriginError } from './errors.ts';
+import { NoOriginError, PlacementSettlingError } from './errors.ts';
 import { checkPlacementBatch, mappingVerdict, noOriginMessage } from './mapping.ts';
 import type { OriginRecord } from './origin.ts';
 import { eligibleOrigins, isAlive, loadScore, place, type Candidate } from './placement.ts';
@@ -102,6 +102,9 @@ export class MemoryBalancer implements Balancer {
     return !known;
   }
 
+  /** One process's memory does not reconnect. */
+  onReconnect(_listener: () => void): void {}
+
   async pick(streamUrl: string, opts: PickOptions = {}): Promise<PickResult> {
     const now = this.options.now();
     const mappedId = this.#streams.peek(streamUrl, now)?.origin_id;
@@ -122,6 +125,7 @@ export class MemoryBalancer implements Balancer {
       if (verdict === 'no-protocol') throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
       replaced = mappedId;
     }
+    if (opts.placeNew === false && replaced === undefined) throw new PlacementSettlingError(`${streamUrl}: placements settling after a store reset`);
     // Expired mappings leave the counts before they are compared (O(expired): expiry order).
     this.#streams.sweep(now);
     const candidates: Array<Candidate & { origin: OriginRecord }> = [];

@@ -17,7 +17,7 @@ import {
   type StreamPage,
   type StreamQuery,
 } from './balancer.ts';
-import { NoOriginError, StoreUnavailableError } from './errors.ts';
+import { NoOriginError, PlacementSettlingError, StoreUnavailableError } from './errors.ts';
 import { checkPlacementBatch, mappingVerdict, noOriginMessage } from './mapping.ts';
 import { DEFAULT_LIST_STREAMS_LIMIT } from './memory-balancer.ts';
 import { ENDPOINT_KINDS, type EndpointKind, type OriginRecord } from './origin.ts';
@@ -165,6 +165,8 @@ export class RedisBalancer implements Balancer {
   /** Last connection error, for logs of the owner (ioredis reports them as events). */
   lastError: Error | undefined;
   readonly #redis: Redis;
+  /** Connections made so far ('ready' events): more than one means the store came back after a loss. */
+  #connects = 0;
   /** id → last raw record JSON and its parse (see PARSED_ORIGIN_CACHE_MAX). */
   readonly #parsed = new Map<string, { raw: string; origin: OriginRecord | undefined }>();
   /**
@@ -199,6 +201,17 @@ export class RedisBalancer implements Balancer {
     });
     this.#redis.on('error', (err: Error) => {
       this.lastError = err;
+    });
+    this.#redis.on('ready', () => {
+      this.#connects++;
+    });
+  }
+
+  onReconnect(listener: () => void): void {
+    // 'ready' follows every (re)connect (counted by the constructor's listener, which runs first);
+    // the first is init's own and needs no check.
+    this.#redis.on('ready', () => {
+      if (this.#connects > 1) listener();
     });
   }
 
@@ -341,6 +354,7 @@ export class RedisBalancer implements Balancer {
           continue;
         }
         if (res[0] !== 'choose') throw new NoOriginError(noOriginMessage(streamUrl, opts.protocol));
+        if (opts.placeNew === false && replaced === undefined) throw new PlacementSettlingError(`${streamUrl}: placements settling after a store reset`);
         const chosen = place(this.#candidates(res), this.options.strategy, this.options.random)!;
         const dto: StreamMappingDto = { v: STREAM_MAPPING_VERSION, origin_id: chosen.id, placed_at: now };
         if (opts.protocol !== undefined) dto.protocol = opts.protocol;

@@ -96,6 +96,19 @@ export function balancerContract(h: Harness): void {
       }
     });
 
+    it('placeNew: false (settling after a store reset) answers live mappings and places nothing new', async () => {
+      for (let i = 1; i <= 3; i++) await b.update(origin(i, clock.t));
+      const liveStream = stream('settle-live');
+      const newStream = stream('settle-new');
+      const live = await b.pick(liveStream);
+      const again = await b.pick(liveStream, { placeNew: false });
+      assert.equal(again.origin.id, live.origin.id);
+      assert.equal(again.fresh, false);
+      await assert.rejects(b.pick(newStream, { placeNew: false }), { code: 'SRSP_ERR_PLACEMENT_SETTLING' });
+      const later = await b.pick(newStream);
+      assert.equal(later.fresh, true, 'nothing was placed while settling');
+    });
+
     it('agrees with itself on concurrent first picks of one stream', async () => {
       for (let i = 1; i <= 5; i++) await b.update(origin(i, clock.t));
       const s = stream('concurrent');

@@ -1,4 +1,4 @@
-import { BAD_ENDPOINT, BAD_REGISTER, BAD_STREAM_URL, NO_ORIGIN, STORE_UNAVAILABLE } from '@srs-proxy/balancer';
+import { BAD_ENDPOINT, BAD_REGISTER, BAD_STREAM_URL, NO_ORIGIN, PLACEMENT_SETTLING, STORE_UNAVAILABLE } from '@srs-proxy/balancer';
 import { BAD_MESSAGE, REGISTRY_TIMEOUT, REGISTRY_UNAVAILABLE, RemoteError } from '@srs-proxy/bus';
 import { Counter, errorCode, errorMessage, metric, ProxyError, type Logger, type Registry } from '@srs-proxy/runtime';
 
@@ -36,7 +36,9 @@ export class ControlPlaneUnavailableError extends ProxyError {
 /** True when `err` means the control plane did not answer (bus down, registry gone, store down). */
 export function isControlPlaneFailure(err: unknown): boolean {
   const code = errorCode(err);
-  if (code === REGISTRY_UNAVAILABLE || code === REGISTRY_TIMEOUT || code === STORE_UNAVAILABLE || code === CONTROL_PLANE_UNAVAILABLE) return true;
+  // A registry settling placements after a store reset is treated like one that cannot answer:
+  // known streams from the cache, new ones 503 + Retry-After, for those few seconds.
+  if (code === REGISTRY_UNAVAILABLE || code === REGISTRY_TIMEOUT || code === STORE_UNAVAILABLE || code === PLACEMENT_SETTLING || code === CONTROL_PLANE_UNAVAILABLE) return true;
   // Anything else the registry failed with (an internal error there) is not an answer either.
   return err instanceof RemoteError && !ANSWER_CODES.has(code ?? '');
 }

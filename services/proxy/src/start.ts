@@ -80,7 +80,7 @@ export async function startProxy(role: Role, common: Common, logger: Logger): Pr
       return balancer;
     });
     ops.addCheck({ name: 'balancer', check: () => balancer.ping() });
-    const registry = new RegistryService({ logger: logger.child({ svc: 'registry' }), metrics, balancer, bus }, { ...registryConfig, originTtlMs: common.originServerTtl });
+    const registry = new RegistryService({ logger: logger.child({ svc: 'registry' }), metrics, balancer, bus }, { ...registryConfig, originTtlMs: common.originServerTtl, placementLeaseIntervalMs: common.placementLeaseInterval });
     await starter.add('registry', async () => {
       await registry.start();
       return registry;

@@ -23,7 +23,21 @@ export const SWEEP_INTERVAL_MS = 5_000;
  */
 export const RESTORE_CONCURRENCY = 64;
 
-export type RegistryConfig = ConfigOf<typeof registrySchema> & { originTtlMs: number };
+export type RegistryConfig = ConfigOf<typeof registrySchema> & {
+  originTtlMs: number;
+  /** PROXY_PLACEMENT_LEASE_INTERVAL: how often publishers' edges re-assert their streams. */
+  placementLeaseIntervalMs?: number;
+};
+
+/**
+ * After a store reset, new placements wait this many lease intervals (plus a margin for a slow
+ * edge): long enough for every edge holding a live publisher to re-assert its stream first, so a
+ * player arriving meanwhile is not sent to an origin without the publisher. Streams the edges
+ * know are served from their caches in the meantime; new ones get 503 + Retry-After.
+ */
+export const RESET_SETTLE_LEASE_INTERVALS = 1.5;
+export const RESET_SETTLE_MARGIN_MS = 500;
+const DEFAULT_LEASE_INTERVAL_MS = 3_000;
 
 export interface RegistryTimers {
   sweepIntervalMs: number;
@@ -68,6 +82,8 @@ export class RegistryService {
    * rather than one heartbeat interval later. Bounded like the balancer's origins.
    */
   private readonly known: BoundedMap<string, OriginRecord>;
+  /** Until when new placements wait after a store reset (0: never reset). */
+  private settleUntil = 0;
   /** A reset was seen but re-writing failed: retried on the next sweep. */
   private restorePending = false;
   private restoring: Promise<boolean> | undefined;
@@ -101,7 +117,10 @@ export class RegistryService {
       this.subs = serveRegistryRequests({
         logger: this.log, balancer: this.deps.balancer, bus: this.deps.bus, metrics: this.metrics, now: this.now, originTtlMs: this.config.originTtlMs,
         restoreStore: () => this.restoreStore(),
+        placeNew: () => this.now() >= this.settleUntil,
       });
+      // The store connection is back: it may have come back empty; check now, not at the next sweep.
+      this.deps.balancer.onReconnect(() => void this.restoreStore().catch((err: unknown) => this.log.warn({ err }, 'checking the balancer store after a reconnect failed')));
       this.subs.push(this.deps.bus.subscribe(subjects.edgeAnnounce, (data) => this.onEdgeAnnouncement(data)));
       // A round trip after subscribing: once start() resolves, the bus routes requests to us.
       await this.deps.bus.ping().catch((err: unknown) => this.log.warn({ err }, 'bus not reachable yet; responders are restored on reconnect'));
@@ -199,6 +218,8 @@ export class RegistryService {
     if (await this.deps.balancer.detectReset()) {
       this.metrics.storeResets.inc();
       this.restorePending = true;
+      const lease = this.config.placementLeaseIntervalMs ?? DEFAULT_LEASE_INTERVAL_MS;
+      this.settleUntil = this.now() + lease * RESET_SETTLE_LEASE_INTERVALS + RESET_SETTLE_MARGIN_MS;
       this.log.warn({ balancer: this.deps.balancer.kind }, 'balancer store came back empty: re-writing the origins this registry knows');
     }
     if (!this.restorePending) return false;
