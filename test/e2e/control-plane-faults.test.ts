@@ -151,7 +151,7 @@ async function outage(name: string, down: () => Promise<void>, up: () => Promise
   const errorsBefore = sessions.map((s) => s.errors().length);
   // Viewers come and go all the time: one has just joined flv1 through the http-edge, so the edge
   // has routed it recently (an event may have dropped an older answer, e.g. after a re-assertion).
-  const warm = await timedGet(`http://127.0.0.1:${httpEdge.ports.http}/live/flv1.flv`);
+  const warm = await timedGet(`http://127.0.0.1:${httpEdge.ports.http}/live/flv1.flv`, { headOnly: true });
   assert.equal(warm.status, 200, `flv1 before the ${name} outage: ${warm.status} ${warm.body}`);
   await down();
   const started = performance.now();
@@ -188,14 +188,15 @@ async function outage(name: string, down: () => Promise<void>, up: () => Promise
 
     await up();
     const back = performance.now();
-    // Recovered: a stream nobody has seen gets past the control plane (the origin answers 404).
+    // Recovered: a stream nobody has seen gets past the control plane to an origin (nginx answers
+    // 404; node-media-server holds the request open with a 200 until such a stream starts).
     const recovered = await waitFor(async () => {
-      const r = await timedGet(`http://127.0.0.1:${httpEdge.ports.http}/live/never-after-${name}-${Date.now()}.flv`);
+      const r = await timedGet(`http://127.0.0.1:${httpEdge.ports.http}/live/never-after-${name}-${Date.now()}.flv`, { headOnly: true });
       return r.status !== 503 ? r : undefined;
     }, { timeoutMs: 15_000, intervalMs: 50, what: `new streams routed again after the ${name} outage` });
     const recoveryMs = performance.now() - back;
-    assert.equal(recovered.status, 404, `after the ${name} outage the origin answers: ${recovered.status}`);
-    assert.ok(recoveryMs <= RECOVERY_LIMIT_MS, `new streams routed again ${recoveryMs.toFixed(0)} ms after the ${name} returned`);
+    assert.ok(recovered.status === 404 || recovered.status === 200, `after the ${name} outage the origin answers: ${recovered.status}`);
+    assert.ok(recoveryMs <= RECOVERY_LIMIT_MS, `new streams routed again ${recoveryMs.toFixed(0)} ms after the ${name} returned\n${logs()}`);
     await afterUp?.(back);
     table.push(`| ${name} | 0 | ${fresh.ms.toFixed(0)} ms (503, Retry-After ${fresh.retryAfter}) | served (${knownOk ? 'frames' : 'none'}) | ${recoveryMs.toFixed(0)} ms |`);
   } catch (err) {

@@ -82,17 +82,33 @@ export function ffmpegPublisher(name: string, url: string, format: 'flv' | 'mpeg
   return tracked(name, child, frameOf);
 }
 
-/** One GET, timed: the status, the Retry-After header and how long the answer took. */
-export async function timedGet(url: string): Promise<{ status: number; retryAfter: string | undefined; ms: number; body: string }> {
+/**
+ * One GET, timed: the status, the Retry-After header and how long the answer took. With
+ * `headOnly` the body is not read (an origin may hold a request for a stream that has not started).
+ */
+export async function timedGet(url: string, opts: { headOnly?: boolean } = {}): Promise<{ status: number; retryAfter: string | undefined; ms: number; body: string }> {
   const t0 = performance.now();
   const r = await request(url, { headersTimeout: 10_000, bodyTimeout: 10_000 });
   const ms = performance.now() - t0;
-  let body = '';
-  // Only the head of a media body matters here: an answered stream is live FLV that never ends.
-  for await (const chunk of r.body) {
-    body += (chunk as Buffer).toString('latin1');
-    if (body.length > 512) break;
+  if (opts.headOnly) {
+    // We drop the body ourselves: the abort error undici then emits is ours, not the request's.
+    r.body.once('error', () => undefined);
+    r.body.destroy();
+    return { status: r.statusCode, retryAfter: r.headers['retry-after'] as string | undefined, ms, body: '' };
   }
-  r.body.destroy();
+  // Only the head of a body matters here: an answered stream is live FLV that never ends. We stop
+  // reading ourselves, so the abort that follows is expected and not an error of the request.
+  const body = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    r.body.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (text.length > 512) {
+        resolve(text);
+        r.body.destroy();
+      }
+    });
+    r.body.once('end', () => resolve(text));
+    r.body.once('error', (err) => (text.length > 512 ? resolve(text) : reject(err)));
+  });
   return { status: r.statusCode, retryAfter: r.headers['retry-after'] as string | undefined, ms, body: body.slice(0, 512) };
 }

@@ -28,8 +28,8 @@ export interface RespondersDeps {
    * publisher's re-assertion after a Redis restart does not wait for the next sweep.
    */
   restoreStore?: () => Promise<boolean>;
-  /** False while placements settle after a store reset (new streams wait; see RegistryService). */
-  placeNew?: () => boolean;
+  /** False while the stream's placement settles after a store reset (see RegistryService). */
+  placeNew?: (streamUrl: string) => boolean;
 }
 
 /** Tracer name runtime's `tracer()` uses; only asked whether an SDK would serve it. */
@@ -118,11 +118,11 @@ export function serveRegistryRequests(deps: RespondersDeps): Subscription[] {
           const stamp = cache?.stamp() ?? 0;
           let r;
           try {
-            r = await balancer.pick(req.stream_url, { ...opts, placeNew: deps.placeNew?.() ?? true });
+            r = await balancer.pick(req.stream_url, { ...opts, placeNew: deps.placeNew?.(req.stream_url) ?? true });
           } catch (err) {
             // No origin at all may mean a store that came back empty: restore what we know, then pick again.
             if (errorCode(err) !== NO_ORIGIN || deps.restoreStore === undefined || !(await deps.restoreStore().catch(() => false))) throw err;
-            r = await balancer.pick(req.stream_url, { ...opts, placeNew: deps.placeNew?.() ?? true });
+            r = await balancer.pick(req.stream_url, { ...opts, placeNew: deps.placeNew?.(req.stream_url) ?? true });
           }
           cache?.remember(req.stream_url, r.origin, stamp, now(), r.fresh);
           result = r.fresh ? (r.replaced ? 'failover' : 'fresh') : 'sticky';

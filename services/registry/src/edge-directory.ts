@@ -148,6 +148,14 @@ export class EdgeDirectory {
       .sort((x, y) => (x.role === y.role ? x.id.localeCompare(y.id) : x.role.localeCompare(y.role)));
   }
 
+  /** True when some live edge reports a publisher of the stream (it will re-assert its placement). */
+  hasPublisher(streamUrl: string): boolean {
+    for (const { a } of this.#live()) {
+      for (const s of a.streams) if (s.publishers > 0 && s.stream_url === streamUrl) return true;
+    }
+    return false;
+  }
+
   /** Sessions of one stream on every edge that reported it. */
   sessionsOf(streamUrl: string): StreamSessionsOnEdge[] {
     const out: StreamSessionsOnEdge[] = [];

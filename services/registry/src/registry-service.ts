@@ -30,10 +30,10 @@ export type RegistryConfig = ConfigOf<typeof registrySchema> & {
 };
 
 /**
- * After a store reset, new placements wait this many lease intervals (plus a margin for a slow
- * edge): long enough for every edge holding a live publisher to re-assert its stream first, so a
- * player arriving meanwhile is not sent to an origin without the publisher. Streams the edges
- * know are served from their caches in the meantime; new ones get 503 + Retry-After.
+ * After a store reset, a stream that an edge announces a live publisher for is not placed anew
+ * for this many lease intervals (plus a margin for a slow edge): its edge re-asserts it first, so
+ * a player arriving meanwhile is not sent to an origin without the publisher (edges serve it from
+ * their caches, else 503 + Retry-After). Streams nobody publishes are placed at once.
  */
 export const RESET_SETTLE_LEASE_INTERVALS = 1.5;
 export const RESET_SETTLE_MARGIN_MS = 500;
@@ -117,7 +117,8 @@ export class RegistryService {
       this.subs = serveRegistryRequests({
         logger: this.log, balancer: this.deps.balancer, bus: this.deps.bus, metrics: this.metrics, now: this.now, originTtlMs: this.config.originTtlMs,
         restoreStore: () => this.restoreStore(),
-        placeNew: () => this.now() >= this.settleUntil,
+        // Only a stream some edge publishes waits for its re-assertion; truly new streams are placed at once.
+        placeNew: (stream) => this.now() >= this.settleUntil || !this.edges.hasPublisher(stream),
       });
       // The store connection is back: it may have come back empty; check now, not at the next sweep.
       this.deps.balancer.onReconnect(() => void this.restoreStore().catch((err: unknown) => this.log.warn({ err }, 'checking the balancer store after a reconnect failed')));
