@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freeTcpPort, freeUdpPort } from '@srs-proxy/test';
+import { freeProxyPorts, proxyPortEnv } from '@srs-proxy/test';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = `${ROOT}services/proxy/dist/srs-proxy.js`;
@@ -20,16 +20,7 @@ const READY_LIMIT_MS = 60_000;
 interface Sample { readyMs: number; rssMb: number }
 
 async function portsEnv(): Promise<Record<string, string>> {
-  return {
-    PROXY_RTMP_SERVER: String(await freeTcpPort()),
-    PROXY_HTTP_SERVER: String(await freeTcpPort()),
-    PROXY_HTTP_API: String(await freeTcpPort()),
-    PROXY_WEBRTC_SERVER: String(await freeUdpPort()),
-    PROXY_SRT_SERVER: String(await freeUdpPort()),
-    PROXY_SYSTEM_API: String(await freeTcpPort()),
-    PROXY_OPS_SERVER: String(await freeTcpPort()),
-    PROXY_LOG_LEVEL: 'warn',
-  };
+  return { ...proxyPortEnv(await freeProxyPorts()), PROXY_LOG_LEVEL: 'warn' };
 }
 
 function rssMb(pid: number): number {

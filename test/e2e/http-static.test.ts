@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { freeTcpPort, proxyBundle, spawnProcess, startProxy, type ProxyHandle } from '../support/index.ts';
+import { freeProxyPorts, proxyBundle, proxyPortEnv, spawnProcess, startProxy, type ProxyHandle } from '../support/index.ts';
 
 /** Static player pages on the HTTP stream port of the real proxy process. */
 let proxy: ProxyHandle;
@@ -55,8 +55,8 @@ test('path traversal attempts are refused and never return files outside the dir
 });
 
 test('PROXY_STATIC_FILES naming a missing directory stops start-up with exit 255 and a clear error', async () => {
-  const ports = { PROXY_HTTP_SERVER: String(await freeTcpPort()), PROXY_RTMP_SERVER: String(await freeTcpPort()), PROXY_HTTP_API: String(await freeTcpPort()),
-    PROXY_WEBRTC_SERVER: String(await freeTcpPort()), PROXY_SRT_SERVER: String(await freeTcpPort()), PROXY_SYSTEM_API: String(await freeTcpPort()), PROXY_OPS_SERVER: String(await freeTcpPort()) };
+  // Any free UDP ports do for the UDP listeners: this start fails before binding them.
+  const ports = proxyPortEnv(await freeProxyPorts());
   const started = Date.now();
   const proc = spawnProcess(process.execPath, [proxyBundle()], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { startProxy, spawnProcess, freeTcpPort, freeUdpPort, proxyBundle } from '../support/index.ts';
+import { startProxy, spawnProcess, freeProxyPorts, proxyPortEnv, proxyBundle } from '../support/index.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -13,15 +13,7 @@ async function runToExit(env: Record<string, string>, role = 'standalone'): Prom
 }
 
 async function runArgsToExit(env: Record<string, string>, args: string[]): Promise<{ code: number | null; out: string; ms: number }> {
-  const ports = {
-    PROXY_RTMP_SERVER: String(await freeTcpPort()),
-    PROXY_HTTP_SERVER: String(await freeTcpPort()),
-    PROXY_HTTP_API: String(await freeTcpPort()),
-    PROXY_WEBRTC_SERVER: String(await freeUdpPort()),
-    PROXY_SRT_SERVER: String(await freeUdpPort()),
-    PROXY_SYSTEM_API: String(await freeTcpPort()),
-    PROXY_OPS_SERVER: String(await freeTcpPort()),
-  };
+  const ports = proxyPortEnv(await freeProxyPorts());
   const t0 = Date.now();
   const p = spawnProcess(process.execPath, [proxyBundle(), ...args], { cwd: ROOT, env: { ...process.env, ...ports, ...env } });
   const timer = setTimeout(() => void p.stop('SIGKILL'), 20_000);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { freeTcpPort, freeUdpPort, requireBinary, spawnProcess, tcpOpen, waitFor } from '../support/index.ts';
+import { freeProxyPorts, proxyPortEnv, requireBinary, spawnProcess, tcpOpen, waitFor } from '../support/index.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** `pnpm start` builds (about a second) and then starts; generous for a loaded machine. */
@@ -12,15 +12,7 @@ const STOP_TIMEOUT_MS = 15_000;
 
 test('SIGTERM to the PID of `pnpm start` stops the proxy cleanly with exit 0 and leaves no orphan', async () => {
   const pnpm = requireBinary('pnpm');
-  const ports = {
-    PROXY_RTMP_SERVER: String(await freeTcpPort()),
-    PROXY_HTTP_SERVER: String(await freeTcpPort()),
-    PROXY_HTTP_API: String(await freeTcpPort()),
-    PROXY_WEBRTC_SERVER: String(await freeUdpPort()),
-    PROXY_SRT_SERVER: String(await freeUdpPort()),
-    PROXY_SYSTEM_API: String(await freeTcpPort()),
-    PROXY_OPS_SERVER: String(await freeTcpPort()),
-  };
+  const ports = proxyPortEnv(await freeProxyPorts());
   const proc = spawnProcess(pnpm, ['start'], { cwd: ROOT, env: { ...process.env, ...ports } });
   try {
     await waitFor(

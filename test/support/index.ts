@@ -1,7 +1,7 @@
 export { freeTcpPort, freeUdpPort, freePort } from './ports.ts';
 export { requireBinary, spawnProcess, waitFor, WaitAbort, type Spawned } from './process.ts';
 export { startRedis, startNats, tcpOpen, type RunningServer } from './servers.ts';
-export { startProxy, type ProxyHandle, type ProxyPorts, type ProxyRole } from './proxy.ts';
+export { startProxy, freeProxyPorts, proxyPortEnv, type ProxyHandle, type ProxyPorts, type ProxyRole } from './proxy.ts';
 export { startNginxOrigin, NGINX_RTMP_MODULE, type NginxOrigin, type NginxOriginOptions } from './nginx-origin.ts';
 export { newOriginIdentity, type HeartbeatBody } from './heartbeat.ts';
 export { seededRandom, fuzzSeed, withSeed } from './random.ts';

@@ -32,6 +32,32 @@ export interface ProxyHandle {
 /** Bounded wait for a spawned proxy to report ready: under 1 s idle, several on a starved machine. */
 const PROXY_READY_TIMEOUT_MS = 30_000;
 
+/** One free port per listener of the proxy (TCP or UDP as each listens). */
+export async function freeProxyPorts(): Promise<ProxyPorts> {
+  return {
+    rtmp: await freeTcpPort(),
+    http: await freeTcpPort(),
+    api: await freeTcpPort(),
+    webrtc: await freeUdpPort(),
+    srt: await freeUdpPort(),
+    system: await freeTcpPort(),
+    ops: await freeTcpPort(),
+  };
+}
+
+/** The PROXY_* variables that put every listener of a proxy process on `ports`. */
+export function proxyPortEnv(ports: ProxyPorts): Record<string, string> {
+  return {
+    PROXY_RTMP_SERVER: String(ports.rtmp),
+    PROXY_HTTP_SERVER: String(ports.http),
+    PROXY_HTTP_API: String(ports.api),
+    PROXY_WEBRTC_SERVER: String(ports.webrtc),
+    PROXY_SRT_SERVER: String(ports.srt),
+    PROXY_SYSTEM_API: String(ports.system),
+    PROXY_OPS_SERVER: String(ports.ops),
+  };
+}
+
 /**
  * Spawns the real proxy process (the compiled bundle production runs, `srs-proxy.js <role>`) on free ports and waits
  * until its /readyz answers 200. `env` overrides anything (e.g. PROXY_NATS_URL, Redis settings).
@@ -40,24 +66,10 @@ export async function startProxy(opts: { role?: ProxyRole; env?: Record<string, 
   const role = opts.role ?? 'standalone';
   let started: { ports: ProxyPorts; proc: Spawned } | undefined;
   for (let attempt = 1; started === undefined; attempt++) {
-    const ports: ProxyPorts = {
-      rtmp: opts.ports?.rtmp ?? (await freeTcpPort()),
-      http: opts.ports?.http ?? (await freeTcpPort()),
-      api: opts.ports?.api ?? (await freeTcpPort()),
-      webrtc: opts.ports?.webrtc ?? (await freeUdpPort()),
-      srt: opts.ports?.srt ?? (await freeUdpPort()),
-      system: opts.ports?.system ?? (await freeTcpPort()),
-      ops: opts.ports?.ops ?? (await freeTcpPort()),
-    };
+    const ports: ProxyPorts = { ...(await freeProxyPorts()), ...opts.ports };
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
-      PROXY_RTMP_SERVER: String(ports.rtmp),
-      PROXY_HTTP_SERVER: String(ports.http),
-      PROXY_HTTP_API: String(ports.api),
-      PROXY_WEBRTC_SERVER: String(ports.webrtc),
-      PROXY_SRT_SERVER: String(ports.srt),
-      PROXY_SYSTEM_API: String(ports.system),
-      PROXY_OPS_SERVER: String(ports.ops),
+      ...proxyPortEnv(ports),
       PROXY_LOG_LEVEL: process.env.PROXY_LOG_LEVEL ?? 'info',
       // Nothing routes by readiness here: stop at once unless a test is about the drain delay.
       PROXY_DRAIN_DELAY: '0s',
