@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listenTcp, PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER, type ConfigOf, type Drainable, type Logger } from '@srs-proxy/runtime';
+import { httpServerTimeouts, listenTcp, PROXY_VERSION, PROXY_VERSION_STRING, PROXY_SERVER_HEADER, type ConfigOf, type Drainable, type Logger } from '@srs-proxy/runtime';
 import type { EdgeDeps } from '@srs-proxy/bus';
 import { OriginProber, routingSettings } from '@srs-proxy/routing';
 import type { httpEdgeSchema } from './config.ts';
@@ -137,8 +137,9 @@ export class HttpEdge implements Drainable {
     const server = createServer(
       {
         noDelay: true,
-        headersTimeout: this.limits.clientHeadersTimeoutMs,
-        keepAliveTimeout: this.limits.clientKeepAliveMs,
+        // Header deadline held to the second (Node checks every 30 s by default); no request-body
+        // deadline: live FLV/TS responses are long, and their clients are bounded by the relay.
+        ...httpServerTimeouts({ headersTimeoutMs: this.limits.clientHeadersTimeoutMs, keepAliveTimeoutMs: this.limits.clientKeepAliveMs }),
       },
       this.onRequest,
     );
