@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBalancer, DEFAULT_BALANCER_OPTIONS, type Balancer } from '@srs-proxy/balancer';
@@ -63,7 +63,7 @@ export async function startSrtReceiverOrigin(opts: { reconnect?: boolean; passph
     proc.once('exit', (code) => resolve(code));
     proc.once('error', () => resolve(null));
   });
-  await waitUdpBound(srtPort);
+  await waitUdpBound(srtPort, { proc, stderr: () => err });
   return {
     srtPort,
     file,
@@ -99,7 +99,7 @@ export async function startSrtSenderOrigin(opts: { seconds?: number } = {}): Pro
     '-c:a', 'aac', '-b:a', '64k',
     '-f', 'mpegts', `srt://127.0.0.1:${srtPort}?mode=listener&pkt_size=1316`,
   ]);
-  await waitUdpBound(srtPort);
+  await waitUdpBound(srtPort, { proc: proc.child, stderr: proc.output });
   return {
     srtPort,
     proc,
@@ -137,18 +137,33 @@ export async function startSilentOrigin(): Promise<SilentOrigin> {
 }
 
 /** True once something owns the UDP port (binding it fails with EADDRINUSE). */
-async function waitUdpBound(port: number, timeoutMs = 10_000): Promise<void> {
+/**
+ * Whether some socket is bound to UDP `port`, read from /proc/net/udp{,6}. Probing by binding the
+ * port ourselves would race the listener: holding it for a moment can make the listener's own
+ * bind fail.
+ */
+function udpPortBound(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    if (text.split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(hex))) return true;
+  }
+  return false;
+}
+
+/** Waits until the child bound `port`; fails at once (with its stderr) when the child exits first. */
+async function waitUdpBound(port: number, child?: { proc: ChildProcess; stderr: () => string }, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const taken = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => {
-        s.close();
-        resolve(true);
-      });
-      s.bind(port, '127.0.0.1', () => s.close(() => resolve(false)));
-    });
-    if (taken) return;
+    if (udpPortBound(port)) return;
+    if (child && (child.proc.exitCode !== null || child.proc.signalCode !== null)) {
+      throw new Error(`the origin exited (${child.proc.exitCode ?? child.proc.signalCode}) before binding UDP port ${port}: ${child.stderr().slice(-2000)}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`nothing bound UDP port ${port} within ${timeoutMs} ms`);
